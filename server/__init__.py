@@ -1,0 +1,72 @@
+"""Mingcha (明察): the inspection evidence service."""
+
+from flask import Flask
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app from the environment, with ``config`` overriding it (tests do)."""
+    from . import config as settings
+
+    app = Flask(__name__, instance_path=None, instance_relative_config=False)
+    app.config.update(settings.load())
+    app.config.update(config or {})
+    register_logging(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def register_logging(app):
+    from . import logs
+
+    logs.init_app(app)
+
+
+def register_extensions(app):
+    from . import access, locale
+    from .extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.config.get("MIGRATIONS_DIR") or _migrations()),
+                     render_as_batch=True, compare_type=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "web.login"
+    csrf.init_app(app)
+    locale.init_app(app)
+    access.init_app(app)
+
+
+def register_blueprints(app):
+    from . import access
+    from .api.views import bp as api_bp
+    from .auth.api import bp as auth_api_bp
+    from .extensions import csrf
+    from .health.views import bp as health_bp
+    from .web.views import bp as web_bp
+
+    for bp in (api_bp, auth_api_bp):
+        csrf.exempt(bp)  # bearer tokens, no cookies: nothing for a forged form to ride on
+        app.register_blueprint(bp)
+    app.register_blueprint(health_bp)
+    app.register_blueprint(web_bp)
+    access.verify_routes(app)
+
+
+def register_errorhandlers(app):
+    from . import errors
+
+    errors.init_app(app)
+
+
+def register_commands(app):
+    from .cli import commands
+
+    commands.init_app(app)
+
+
+def _migrations():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent.parent / "migrations"

@@ -1,0 +1,129 @@
+"""Who may call which route: one declaration per view, enforced before every request.
+
+Every view is marked with ``@allow(role, ...)`` or ``@public``; ``verify_routes`` refuses
+to start an app with an unmarked view, so a route cannot be added without a decision.
+API views authenticate by bearer token, web views by session; never the other way round.
+"""
+
+import hashlib
+import uuid
+from datetime import timedelta
+
+from flask import current_app, g, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from .errors import Problem
+from .extensions import db, login_manager
+from .models import ROLES, Device, User, utcnow
+
+ALL = frozenset(ROLES)
+STAFF = frozenset({"inspector", "reviewer", "compiler"})
+PUBLIC = "public"
+SEEN_EVERY = timedelta(minutes=5)
+
+
+def allow(*roles: str):
+    """Let only these roles (or a frozenset of them) call the view."""
+    allowed = frozenset(r for item in roles for r in ([item] if isinstance(item, str) else item))
+    unknown = allowed - ALL
+    if unknown:
+        raise ValueError(f"unknown roles {sorted(unknown)}")
+
+    def mark(view):
+        view.access = allowed
+        return view
+
+    return mark
+
+
+def public(view):
+    """Let anyone call the view, signed in or not."""
+    view.access = PUBLIC
+    return view
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def device_for_token(token: str) -> Device | None:
+    device = db.session.scalar(
+        db.select(Device).where(Device.token_hash == hash_token(token),
+                                Device.revoked_at.is_(None))
+    )
+    if device is None or not device.user.active:
+        return None
+    return device
+
+
+def _bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _sep, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def _api_user() -> User | None:
+    token = _bearer_token()
+    device = device_for_token(token) if token else None
+    if device is None:
+        return None
+    now = utcnow()
+    if device.last_seen_at is None or now - device.last_seen_at > SEEN_EVERY:
+        device.last_seen_at = now
+        db.session.commit()
+    g.device = device
+    return device.user
+
+
+def current_actor() -> User | None:
+    """The user behind this request, or None: token for the API, session for pages."""
+    if "actor" not in g:
+        if request.path.startswith("/api/"):
+            g.actor = _api_user()
+        else:
+            g.actor = current_user if current_user.is_authenticated else None
+    return g.actor
+
+
+def authorise():
+    """Before every request: apply the view's declaration."""
+    if request.endpoint in (None, "static") or request.method == "OPTIONS":
+        return None
+    view = current_app.view_functions[request.endpoint]
+    rule = view.access
+    if rule == PUBLIC:
+        return None
+    user = current_actor()
+    if user is None:
+        if request.path.startswith("/api/"):
+            raise Problem(401, _("Not signed in"),
+                          _("Send a valid token as 'Authorization: Bearer <token>'."),
+                          headers={"WWW-Authenticate": 'Bearer realm="mingcha"'})
+        return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
+    if user.role not in rule:
+        raise Problem(403, _("Not allowed"), _("Your role may not do this."))
+    return None
+
+
+def verify_routes(app):
+    """Refuse to start when a view has no access declaration."""
+    missing = [endpoint for endpoint, view in app.view_functions.items()
+               if endpoint != "static" and not hasattr(view, "access")]
+    if missing:
+        raise RuntimeError(f"views without @allow or @public: {sorted(missing)}")
+
+
+@login_manager.user_loader
+def _load_user(user_id: str):
+    try:
+        user = db.session.get(User, uuid.UUID(user_id))
+    except ValueError:
+        return None
+    return user if user is not None and user.active else None
+
+
+def init_app(app):
+    app.before_request(authorise)

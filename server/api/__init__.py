@@ -1,0 +1,1 @@
+"""The phone-facing JSON API at /api/v1: declaration of operations and the OpenAPI document."""

@@ -1,0 +1,1 @@
+"""Signing in: passwords, device tokens for phones, sessions for pages, and throttling."""

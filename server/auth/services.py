@@ -1,0 +1,88 @@
+"""Authenticate people, throttle guessing, issue and revoke device tokens. Flush, never commit."""
+
+import math
+import secrets
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+
+from ..access import hash_token
+from ..errors import Problem
+from ..extensions import db
+from ..models import Device, LoginFailure, User, utcnow
+from .passwords import verify_password
+
+FORGET_AFTER = timedelta(minutes=15)
+LONGEST_LOCK = timedelta(hours=1)
+ADDRESS_ALLOWANCE = 5  # an office behind one address has many people
+
+
+def _keys(username: str, address: str | None) -> list[tuple[str, int]]:
+    limit = current_app.config["LOGIN_MAX_FAILURES"]
+    keys = [(f"user:{username.strip().lower()}", limit)]
+    if address:
+        keys.append((f"addr:{address}", limit * ADDRESS_ALLOWANCE))
+    return keys
+
+
+def _refuse_if_locked(keys):
+    now = utcnow()
+    waits = [row.locked_until - now for key, _limit in keys
+             if (row := db.session.get(LoginFailure, key)) and row.locked_until
+             and row.locked_until > now]
+    if waits:
+        seconds = max(1, math.ceil(max(waits).total_seconds()))
+        raise Problem(429, _("Too many failed sign-ins"),
+                      _("Wait %(n)s seconds before trying again.", n=seconds),
+                      headers={"Retry-After": str(seconds)})
+
+
+def _count_failure(key: str, limit: int):
+    now = utcnow()
+    row = db.session.get(LoginFailure, key, with_for_update=True)
+    if row is None:
+        row = LoginFailure(key=key, count=0, last_at=now)
+        try:
+            with db.session.begin_nested():
+                db.session.add(row)
+        except IntegrityError:  # another request counted the first failure just now
+            row = db.session.get(LoginFailure, key, with_for_update=True, populate_existing=True)
+    if now - row.last_at > FORGET_AFTER:
+        row.count = 0
+    row.count += 1
+    row.last_at = now
+    if row.count >= limit:
+        base = current_app.config["LOGIN_LOCK_SECONDS"]
+        lock = timedelta(seconds=base * 2 ** min(row.count - limit, 12))
+        row.locked_until = now + min(lock, LONGEST_LOCK)
+
+
+def authenticate(username: str, password: str, address: str | None) -> User | None:
+    """Return the active user with these credentials, None (failure counted) or raise 429."""
+    keys = _keys(username, address)
+    _refuse_if_locked(keys)
+    user = db.session.scalar(db.select(User).where(User.username == username.strip()))
+    good = verify_password(user.password_hash if user else None, password)
+    if not good or not user.active:
+        for key, limit in keys:
+            _count_failure(key, limit)
+        return None
+    db.session.execute(db.delete(LoginFailure).where(LoginFailure.key == keys[0][0]))
+    return user
+
+
+def issue_device_token(user: User, device_name: str) -> tuple[Device, str]:
+    """Register a phone for ``user``; the plain token is returned once and never stored."""
+    token = secrets.token_urlsafe(32)
+    device = Device(user_id=user.id, name=device_name, token_hash=hash_token(token),
+                    last_seen_at=utcnow())
+    db.session.add(device)
+    db.session.flush()
+    return device, token
+
+
+def revoke_device(device: Device):
+    if device.revoked_at is None:
+        device.revoked_at = utcnow()

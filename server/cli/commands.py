@@ -1,0 +1,101 @@
+"""The command line: `python manage.py COMMAND` (a Flask CLI group)."""
+
+import getpass
+import sys
+
+import click
+from flask.cli import FlaskGroup, with_appcontext
+from flask_migrate import upgrade
+
+from ..errors import Problem
+from ..extensions import db
+
+
+def _fail(problem: Problem):
+    click.echo(f"error: {problem.detail}", err=True)
+    sys.exit(2)
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db():
+    """Apply migrations and add the default finding categories."""
+    from ..registry.services import seed_categories
+
+    upgrade()
+    added = seed_categories()
+    db.session.commit()
+    click.echo(f"database ready at {db.engine.url.render_as_string(hide_password=True)}; "
+               f"{added} categories added")
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--role", required=True, help="inspector, supervisor, reviewer, compiler, unit, admin")
+@click.option("--unit", "unit_code", help="code of the user's unit (required for role unit)")
+@click.option("--name", help="the person's name as others read it")
+@click.option("--password", help="prompted for when absent")
+@with_appcontext
+def create_user(username, role, unit_code, name, password):
+    """Create a user who can sign in on the web and on phones."""
+    from ..registry.services import create_user as create
+
+    if password is None:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            click.echo("error: the passwords differ", err=True)
+            sys.exit(2)
+    try:
+        user = create(username, role, password, name=name, unit_code=unit_code)
+    except Problem as problem:
+        db.session.rollback()
+        _fail(problem)
+    db.session.commit()
+    click.echo(f"created {user.username} ({user.role})")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def serve(host, port):
+    """Serve with the development server (use gunicorn in production)."""
+    from .. import create_app
+
+    create_app().run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+@click.command("worker")
+@click.option("--queue", "queues", multiple=True, help="queues to work (default: all)")
+@click.option("--burst", is_flag=True, help="stop when the queues are empty")
+def worker(queues, burst):
+    """Run an rq worker on the media, bulletins and default queues."""
+    from .. import create_app, jobs
+    from ..worker import run
+
+    run(create_app(), queues or jobs.QUEUES, burst=burst)
+
+
+@click.command("housekeeping")
+@with_appcontext
+def housekeeping():
+    """Queue the periodic clean-up (run it from cron or a timer)."""
+    from .. import jobs
+    from ..housekeeping import purge_login_failures
+
+    outcome = jobs.enqueue("default", purge_login_failures, job_id="housekeeping:login-failures")
+    click.echo(f"housekeeping: {outcome}")
+
+
+def init_app(app):
+    for command in (init_db, create_user, housekeeping):
+        app.cli.add_command(command)
+
+
+def cli_group():
+    from .. import create_app
+
+    group = FlaskGroup(create_app=create_app, add_default_commands=False,
+                       help="Mingcha (明察) command line.")
+    group.add_command(serve)
+    group.add_command(worker)
+    return group

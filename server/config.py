@@ -1,0 +1,89 @@
+"""Configuration from environment variables only, read when the app is created."""
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = ROOT / "instance"
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the app refuses to start."""
+
+
+def _int(env, name, default):
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _bool(env, name, default):
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def _instance_secret(instance: Path) -> str:
+    """Generate the embedded default's secret key once and keep it under instance/."""
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def load(env=None) -> dict:
+    """Return the Flask config mapping built from ``env`` (default ``os.environ``)."""
+    env = os.environ if env is None else env
+    instance = Path(env.get("MINGCHA_INSTANCE") or INSTANCE)
+    production = env.get("MINGCHA_ENV", "development") == "production"
+
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{instance / 'mingcha.db'}"
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql://" + database_url[len("postgres://"):]
+    if database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+
+    secret_key = env.get("SECRET_KEY")
+    if not secret_key:
+        if production:
+            raise ConfigError("SECRET_KEY is required when MINGCHA_ENV=production")
+        secret_key = _instance_secret(instance)
+
+    if database_url.startswith("sqlite:///"):
+        instance.mkdir(parents=True, exist_ok=True)
+
+    return {
+        "ENV_NAME": "production" if production else "development",
+        "INSTANCE_DIR": str(instance),
+        "SECRET_KEY": secret_key,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": env.get("REDIS_URL") or None,
+        "MEDIA_ROOT": env.get("MEDIA_ROOT") or str(instance / "media"),
+        "MAX_CONTENT_LENGTH": _int(env, "MAX_BODY_BYTES", 5 * 1024 * 1024),
+        "LOGIN_MAX_FAILURES": _int(env, "LOGIN_MAX_FAILURES", 5),
+        "LOGIN_LOCK_SECONDS": _int(env, "LOGIN_LOCK_SECONDS", 60),
+        "SESSION_COOKIE_SECURE": _bool(env, "SESSION_COOKIE_SECURE", production),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": _bool(env, "SESSION_COOKIE_SECURE", production),
+        "BABEL_DEFAULT_LOCALE": "zh_CN",
+        "BABEL_DEFAULT_TIMEZONE": env.get("MINGCHA_TIMEZONE") or "Asia/Shanghai",
+        "LOG_LEVEL": env.get("LOG_LEVEL") or "INFO",
+        "JSON_AS_ASCII": False,
+        "WTF_CSRF_TIME_LIMIT": None,
+    }

@@ -1,0 +1,73 @@
+"""Background work: rq queues when REDIS_URL is set, the same functions in-process when not.
+
+Jobs are module-level functions taking ids and plain values. Each carries a stable job id,
+so the same work is never queued twice while it waits or runs.
+"""
+
+import logging
+
+from flask import current_app
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue, Retry
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+from rq.serializers import JSONSerializer
+
+QUEUES = ("media", "bulletins", "default")
+log = logging.getLogger(__name__)
+
+
+def connection() -> Redis | None:
+    """The app's Redis connection, or None in the embedded default."""
+    url = current_app.config["REDIS_URL"]
+    if not url:
+        return None
+    ext = current_app.extensions
+    if "redis" not in ext:
+        ext["redis"] = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=10)
+    return ext["redis"]
+
+
+def queue(name: str) -> Queue:
+    if name not in QUEUES:
+        raise ValueError(f"unknown queue {name!r}; queues are {QUEUES}")
+    return Queue(name, connection=connection(), serializer=JSONSerializer)
+
+
+def redis_status() -> str:
+    redis = connection()
+    if redis is None:
+        return "disabled"
+    try:
+        redis.ping()
+        return "ok"
+    except RedisError:
+        log.warning("redis does not answer", exc_info=True)
+        return "down"
+
+
+def enqueue(queue_name: str, func, *args, job_id: str, timeout: int = 600,
+            retries: int = 3) -> str:
+    """Queue ``func(*args)`` once under ``job_id``; run it now when there is no Redis.
+
+    Returns "queued", "already queued" or "ran". Raises RedisError when Redis is
+    configured but down: the caller keeps the work in the database and a sweeper
+    queues it later.
+    """
+    if connection() is None:
+        func(*args)
+        return "ran"
+    q = queue(queue_name)
+    try:
+        job = Job.fetch(job_id, connection=q.connection, serializer=JSONSerializer)
+        if job.get_status(refresh=False) in (JobStatus.QUEUED, JobStatus.STARTED,
+                                             JobStatus.DEFERRED, JobStatus.SCHEDULED):
+            return "already queued"
+    except NoSuchJobError:
+        pass
+    q.enqueue(func, *args, job_id=job_id, job_timeout=timeout,
+              retry=Retry(max=retries, interval=[10, 60, 300]) if retries else None,
+              result_ttl=3600, failure_ttl=7 * 86400)
+    return "queued"
+

@@ -1,0 +1,15 @@
+"""All models, imported so that metadata and migrations see every table."""
+
+from .base import Model, utcnow
+from .bulletin import AuditEvent, Bulletin
+from .case import Case, Rectification
+from .check import Check, Evidence, Finding
+from .plan import Plan, plan_assignees, plan_sites
+from .registry import Category, Site, Unit
+from .user import ROLES, Device, LoginFailure, User
+
+__all__ = [
+    "AuditEvent", "Bulletin", "Case", "Category", "Check", "Device", "Evidence", "Finding",
+    "LoginFailure", "Model", "Plan", "ROLES", "Rectification", "Site", "Unit", "User",
+    "plan_assignees", "plan_sites", "utcnow",
+]

@@ -1,0 +1,1 @@
+"""The registry: units, sites, people and finding categories."""

@@ -1,0 +1,46 @@
+"""The app factory and its configuration."""
+
+import pytest
+
+from server import config, create_app
+
+
+def test_config_defaults_to_embedded_sqlite_and_in_process_jobs(tmp_path):
+    settings = config.load({"MINGCHA_INSTANCE": str(tmp_path)})
+    assert settings["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'mingcha.db'}"
+    assert settings["REDIS_URL"] is None
+    assert settings["MEDIA_ROOT"] == str(tmp_path / "media")
+
+
+def test_embedded_secret_key_is_generated_once_and_kept(tmp_path):
+    first = config.load({"MINGCHA_INSTANCE": str(tmp_path)})["SECRET_KEY"]
+    again = config.load({"MINGCHA_INSTANCE": str(tmp_path)})["SECRET_KEY"]
+    assert len(first) >= 40 and first == again
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_production_refuses_to_start_without_secret_key(tmp_path):
+    with pytest.raises(config.ConfigError, match="SECRET_KEY"):
+        config.load({"MINGCHA_INSTANCE": str(tmp_path), "MINGCHA_ENV": "production"})
+
+
+def test_postgres_urls_use_psycopg(tmp_path):
+    settings = config.load({"MINGCHA_INSTANCE": str(tmp_path), "SECRET_KEY": "x",
+                            "DATABASE_URL": "postgres://u@db/mingcha"})
+    assert settings["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db/mingcha"
+
+
+def test_malformed_number_is_refused(tmp_path):
+    with pytest.raises(config.ConfigError, match="MAX_BODY_BYTES"):
+        config.load({"MINGCHA_INSTANCE": str(tmp_path), "MAX_BODY_BYTES": "lots"})
+
+
+def test_factory_applies_overrides(tmp_path):
+    app = create_app({"TESTING": True, "SECRET_KEY": "s", "MEDIA_ROOT": str(tmp_path)})
+    assert app.testing and app.config["MEDIA_ROOT"] == str(tmp_path)
+
+
+def test_every_route_declares_who_may_call_it(app):
+    for endpoint, view in app.view_functions.items():
+        if endpoint != "static":
+            assert hasattr(view, "access"), endpoint
