@@ -26,6 +26,7 @@ def register_logging(app):
 
 def register_extensions(app):
     from . import access, locale
+    from .auth import passwords
     from .extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
@@ -36,6 +37,7 @@ def register_extensions(app):
     csrf.init_app(app)
     locale.init_app(app)
     access.init_app(app)
+    passwords.configure(app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_KIB"])
 
 
 def register_blueprints(app):

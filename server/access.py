@@ -84,7 +84,7 @@ def current_actor() -> User | None:
         if request.path.startswith("/api/"):
             g.actor = _api_user()
         else:
-            g.actor = current_user if current_user.is_authenticated else None
+            g.actor = current_user._get_current_object() if current_user.is_authenticated else None
     return g.actor
 
 

@@ -75,6 +75,8 @@ def load(env=None) -> dict:
         "REDIS_URL": env.get("REDIS_URL") or None,
         "MEDIA_ROOT": env.get("MEDIA_ROOT") or str(instance / "media"),
         "MAX_CONTENT_LENGTH": _int(env, "MAX_BODY_BYTES", 5 * 1024 * 1024),
+        "ARGON2_TIME_COST": _int(env, "ARGON2_TIME_COST", 3),
+        "ARGON2_MEMORY_KIB": _int(env, "ARGON2_MEMORY_KIB", 64 * 1024),
         "LOGIN_MAX_FAILURES": _int(env, "LOGIN_MAX_FAILURES", 5),
         "LOGIN_LOCK_SECONDS": _int(env, "LOGIN_LOCK_SECONDS", 60),
         "SESSION_COOKIE_SECURE": _bool(env, "SESSION_COOKIE_SECURE", production),

@@ -47,6 +47,12 @@ def redis_status() -> str:
         return "down"
 
 
+def rq_job_id(job_id: str) -> str:
+    """rq (2.0 on) allows only letters, digits, ``_`` and ``-`` in ids: ``media:<id>``
+    is kept in rq as ``media-<id>``."""
+    return job_id.replace(":", "-")
+
+
 def enqueue(queue_name: str, func, *args, job_id: str, timeout: int = 600,
             retries: int = 3) -> str:
     """Queue ``func(*args)`` once under ``job_id``; run it now when there is no Redis.
@@ -59,6 +65,7 @@ def enqueue(queue_name: str, func, *args, job_id: str, timeout: int = 600,
         func(*args)
         return "ran"
     q = queue(queue_name)
+    job_id = rq_job_id(job_id)
     try:
         job = Job.fetch(job_id, connection=q.connection, serializer=JSONSerializer)
         if job.get_status(refresh=False) in (JobStatus.QUEUED, JobStatus.STARTED,

@@ -38,5 +38,5 @@ def init_app(app):
         # The path only: query strings and headers may carry secrets.
         log.info("%s %s %s %.1fms rid=%s user=%s", request.method, request.path,
                  response.status_code, (time.perf_counter() - g.get("started", time.perf_counter())) * 1000,
-                 g.get("request_id", "-"), actor.id if actor is not None else "-")
+                 g.get("request_id", "-"), getattr(actor, "id", "-"))
         return response

@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 import sqlalchemy as sa
+from flask import globals as flask_globals
+from flask.testing import FlaskClient
 
 from server import create_app
 from server.extensions import db
@@ -51,7 +53,9 @@ def databases(tmp_path_factory):
 def _config(url: str, instance) -> dict:
     return {"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test-secret",
             "REDIS_URL": None, "MEDIA_ROOT": str(instance / "media"),
-            "INSTANCE_DIR": str(instance)}
+            "INSTANCE_DIR": str(instance),
+            # Real argon2id, cheaper than production so the suite stays quick.
+            "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 1024}
 
 
 def _empty_tables():
@@ -85,8 +89,25 @@ def app(databases, backend):
         db.engine.dispose()
 
 
+class IsolatedClient(FlaskClient):
+    """Each request gets its own app context, `g` and session, as on a real server.
+
+    The test itself holds an app context (for ``db.session``); Flask would otherwise
+    reuse it for the request and share ``g`` and the session between the two.
+    """
+
+    def open(self, *args, **kwargs):
+        token = flask_globals._cv_app.set(None)
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            flask_globals._cv_app.reset(token)
+            db.session.expire_all()  # see what the request committed
+
+
 @pytest.fixture
 def client(app):
+    app.test_client_class = IsolatedClient
     return app.test_client()
 
 

@@ -1,6 +1,5 @@
 """The command line: `python manage.py COMMAND` (a Flask CLI group)."""
 
-import getpass
 import sys
 
 import click
@@ -41,10 +40,7 @@ def create_user(username, role, unit_code, name, password):
     from ..registry.services import create_user as create
 
     if password is None:
-        password = getpass.getpass("Password: ")
-        if getpass.getpass("Again: ") != password:
-            click.echo("error: the passwords differ", err=True)
-            sys.exit(2)
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         user = create(username, role, password, name=name, unit_code=unit_code)
     except Problem as problem:
@@ -87,7 +83,10 @@ def housekeeping():
 
 
 def init_app(app):
-    for command in (init_db, create_user, housekeeping):
+    from ..demo.cli import demo
+    from ..registry.cli import import_registry
+
+    for command in (init_db, create_user, housekeeping, import_registry, demo):
         app.cli.add_command(command)
 
 

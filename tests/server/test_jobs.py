@@ -1,0 +1,86 @@
+"""Jobs: in-process without Redis; through real Redis and a real rq worker with it."""
+
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from redis import Redis
+
+from server import jobs
+from server.extensions import db
+from server.housekeeping import purge_login_failures
+from server.models import LoginFailure, utcnow
+from tests.conftest import REDIS_URL
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _stale_failure():
+    db.session.add(LoginFailure(key="user:old", count=2, last_at=utcnow() - timedelta(hours=2)))
+    db.session.add(LoginFailure(key="user:now", count=1, last_at=utcnow()))
+    db.session.commit()
+
+
+def _keys():
+    db.session.expire_all()
+    return set(db.session.scalars(db.select(LoginFailure.key)))
+
+
+@pytest.fixture
+def redis_app(app):
+    redis = Redis.from_url(REDIS_URL)
+    redis.flushdb()
+    app.config["REDIS_URL"] = REDIS_URL
+    yield app
+    app.extensions.pop("redis", None)
+    redis.flushdb()
+
+
+def test_without_redis_jobs_run_in_process(app):
+    _stale_failure()
+    assert jobs.enqueue("default", purge_login_failures, job_id="t:purge") == "ran"
+    assert _keys() == {"user:now"}
+
+
+def test_unknown_queue_is_refused(app):
+    with pytest.raises(ValueError):
+        jobs.queue("email")
+
+
+def test_with_redis_a_worker_runs_the_job_inside_the_app(redis_app, backend):
+    _stale_failure()
+    assert jobs.enqueue("default", purge_login_failures, job_id="t:purge") == "queued"
+    assert jobs.enqueue("default", purge_login_failures, job_id="t:purge") == "already queued"
+    assert _keys() == {"user:old", "user:now"}  # queued, not yet run
+
+    env = dict(os.environ, DATABASE_URL=redis_app.config["SQLALCHEMY_DATABASE_URI"],
+               REDIS_URL=REDIS_URL, SECRET_KEY="test", MINGCHA_INSTANCE=redis_app.config[
+                   "INSTANCE_DIR"])
+    done = subprocess.run([sys.executable, "manage.py", "worker", "--burst", "--queue",
+                           "default"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert _keys() == {"user:now"}
+    assert len(jobs.queue("default")) == 0
+
+
+def test_health_reports_redis_when_configured(redis_app, client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "database": "ok", "redis": "ok"}
+
+
+def test_health_is_503_when_redis_is_down(app, client):
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json["redis"] == "down" and response.json["database"] == "ok"
+
+
+def test_health_without_redis_says_disabled(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "database": "ok", "redis": "disabled"}
