@@ -10,12 +10,22 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=None, instance_relative_config=False)
     app.config.update(settings.load())
     app.config.update(config or {})
+    register_proxy(app)
     register_logging(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
     return app
+
+
+def register_proxy(app):
+    """Behind PROXY_COUNT reverse proxies, trust their X-Forwarded-* (client address)."""
+    count = app.config["PROXY_COUNT"]
+    if count:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
 
 def register_logging(app):
@@ -27,9 +37,11 @@ def register_logging(app):
 def register_extensions(app):
     from . import access, locale
     from .auth import passwords
+    from .sync import feed
     from .extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
+    feed.init_app(db.session)
     migrate.init_app(app, db, directory=str(app.config.get("MIGRATIONS_DIR") or _migrations()),
                      render_as_batch=True, compare_type=True)
     login_manager.init_app(app)
@@ -46,9 +58,10 @@ def register_blueprints(app):
     from .auth.api import bp as auth_api_bp
     from .extensions import csrf
     from .health.views import bp as health_bp
+    from .sync.views import bp as sync_bp
     from .web.views import bp as web_bp
 
-    for bp in (api_bp, auth_api_bp):
+    for bp in (api_bp, auth_api_bp, sync_bp):
         csrf.exempt(bp)  # bearer tokens, no cookies: nothing for a forged form to ride on
         app.register_blueprint(bp)
     app.register_blueprint(health_bp)

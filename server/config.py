@@ -85,6 +85,7 @@ def load(env=None) -> dict:
         "REMEMBER_COOKIE_SECURE": _bool(env, "SESSION_COOKIE_SECURE", production),
         "BABEL_DEFAULT_LOCALE": "zh_CN",
         "BABEL_DEFAULT_TIMEZONE": env.get("MINGCHA_TIMEZONE") or "Asia/Shanghai",
+        "PROXY_COUNT": _int(env, "PROXY_COUNT", 0),
         "LOG_LEVEL": env.get("LOG_LEVEL") or "INFO",
         "JSON_AS_ASCII": False,
         "WTF_CSRF_TIME_LIMIT": None,

@@ -1,6 +1,7 @@
 """Message schemas of the phone-facing API (../shared/api.md), shared by server and client."""
 
 import uuid
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -35,3 +36,81 @@ class DeviceToken(Message):
     token: str = Field(description="Opaque bearer token for `Authorization: Bearer …`.")
     device_id: uuid.UUID
     user: UserSummary
+
+
+# --- Sync of records (api.md "Sync of records") -------------------------------------
+
+RecordType = Literal["site", "unit", "category", "plan", "check", "finding", "evidence",
+                     "case", "rectification"]
+MAX_MUTATIONS = 500
+MAX_PUSH_BYTES = 5 * 1024 * 1024
+
+
+class Mutation(Message):
+    """One change a phone made offline. Its ``id`` makes retries harmless."""
+
+    id: uuid.UUID = Field(description="Chosen by the phone, unique per change; "
+                          "sending it again is answered `duplicate`.")
+    type: RecordType
+    op: Literal["upsert", "delete"]
+    entity_id: uuid.UUID
+    base_version: int | None = Field(None, ge=1, description="The version the phone "
+                                     "changed; null on an upsert means create.")
+    data: dict = Field(default_factory=dict, description="The fields the phone sets; "
+                       "fields not sent are kept. Server fields are ignored.")
+    client_time: datetime | None = None
+
+
+class PushRequest(Message):
+    """A batch of at most 500 mutations (and 5 MiB); larger batches get `413`."""
+
+    device_id: uuid.UUID = Field(description="The device of the bearer token.")
+    mutations: list[Mutation]
+
+
+class MutationError(Message):
+    """Why a mutation was rejected, shaped like a problem document."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[dict[str, str]] = []
+
+
+class MutationResult(Message):
+    id: uuid.UUID
+    status: Literal["applied", "duplicate", "conflict", "rejected"]
+    version: int | None = Field(None, description="The record's version after the mutation "
+                                "(the server's version on conflict).")
+    error: MutationError | None = None
+    current: dict | None = Field(None, description="On conflict: the server's record.")
+
+
+class PushResponse(Message):
+    """One result per mutation, in order, and a cursor for the next pull."""
+
+    results: list[MutationResult]
+    cursor: str
+
+
+class PullQuery(Message):
+    cursor: str | None = Field(None, max_length=512,
+                               description="From the last pull or push; none: from the start.")
+    limit: int = Field(500, ge=1, le=1000)
+
+
+class Change(Message):
+    type: RecordType
+    entity_id: uuid.UUID
+    op: Literal["upsert", "delete"]
+    version: int
+    data: dict | None = Field(None, description="The whole record on upsert; null on delete.")
+
+
+class PullResponse(Message):
+    """Changes in commit order after the cursor; pull again while `more` is true."""
+
+    changes: list[Change]
+    cursor: str
+    more: bool

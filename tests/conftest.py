@@ -244,3 +244,20 @@ def token_for(client):
         return {"Authorization": f"Bearer {response.json['token']}"}
 
     return sign_in
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served over real HTTP on a free loopback port; yields its base URL."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)

@@ -98,6 +98,8 @@ class Evidence(Record, Deletable, Model):
     uploaded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     check = relationship("Check")
+    finding = relationship("Finding")
+    rectification = relationship("Rectification")
 
     __table_args__ = (
         sa.CheckConstraint("size >= 0", name="size_not_negative"),

@@ -17,6 +17,8 @@ EXPECTED = {
     "auth_api.login_device": PUBLIC,
     "auth_api.logout_device": ALL,
     "health.healthz": PUBLIC,
+    "sync.push": ALL,
+    "sync.pull": ALL,
     "web.login": PUBLIC,
     "web.logout": ALL,
     "web.set_language": PUBLIC,

@@ -1,0 +1,60 @@
+"""The change feed phones pull, and the mutations they pushed (remembered for retries)."""
+
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import JSON, Model, UTCDateTime, utcnow
+
+SEQ = sa.BigInteger().with_variant(sa.Integer, "sqlite")  # SQLite autoincrements INTEGER keys
+
+
+class Change(Model):
+    """The latest state of one record for one audience, in commit order (``seq``).
+
+    Older changes of a record are removed when a newer one is written: a phone that
+    pulls late gets the record once, as it is now.
+    """
+
+    __tablename__ = "changes"
+
+    seq: Mapped[int] = mapped_column(SEQ, primary_key=True, autoincrement=True)
+    type: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    entity_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, nullable=False)
+    op: Mapped[str] = mapped_column(sa.String(8), nullable=False)  # upsert | delete
+    version: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    data: Mapped[dict | None] = mapped_column(JSON)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+    # AUTOINCREMENT: SQLite must never reuse the seq of a removed row, or a phone that
+    # pulled past it would skip the change that reuses it.
+    __table_args__ = (sa.Index("ix_changes_entity", "type", "entity_id"),
+                      {"sqlite_autoincrement": True})
+
+
+class ChangeAudience(Model):
+    """Who may pull a change: keys such as ``role:inspector``, ``sup:<id>``, ``unit:<id>``."""
+
+    __tablename__ = "change_audience"
+
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    seq: Mapped[int] = mapped_column(
+        SEQ, sa.ForeignKey("changes.seq", ondelete="CASCADE"), primary_key=True)
+
+    __table_args__ = (sa.Index("ix_change_audience_seq", "seq"),)
+
+
+class AppliedMutation(Model):
+    """A pushed mutation that took effect, stored in the same transaction as its effect."""
+
+    __tablename__ = "applied_mutations"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
+    device_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("devices.id"), nullable=False)
+    type: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    entity_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, nullable=False)
+    digest: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    version: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    applied_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)

@@ -1,0 +1,132 @@
+"""The change feed: every committed change to a synced record becomes a row phones pull.
+
+Session events collect the records a transaction touches; just before it commits, their
+current state is written to ``changes`` under a lock held until the commit, so ``seq``
+follows commit order and a reader never sees seq N+1 before seq N. Each record keeps only
+its newest rows. When someone may no longer see a record, a delete row reaches them.
+"""
+
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from ..models import Case, Change, ChangeAudience, Evidence, Finding, Rectification
+from .audience import keys_for
+from .serialize import TYPES, to_data
+
+FEED_LOCK = 0x6D696E67  # "ming": the advisory lock that orders commits to the feed
+
+
+def _touch(session, records):
+    touched = session.info.setdefault("feed_touched", {})
+    for record in records:
+        if type(record) in TYPES:
+            touched[(TYPES[type(record)], record.id)] = record
+
+
+def _before_flush(session, _context, _instances):
+    _touch(session, list(session.new) + list(session.dirty))
+
+
+def _dependents(session, records) -> list:
+    """Records whose audience follows from these (evidence and cases of a finding…)."""
+    findings = [r.id for r in records if isinstance(r, Finding)]
+    cases = [r.id for r in records if isinstance(r, Case)]
+    found = []
+    if findings:
+        found += session.scalars(sa.select(Evidence).where(Evidence.finding_id.in_(findings)))
+        found += session.scalars(sa.select(Case).where(Case.finding_id.in_(findings)))
+        cases += [c.id for c in found if isinstance(c, Case)]
+    if cases:
+        rects = list(session.scalars(
+            sa.select(Rectification).where(Rectification.case_id.in_(cases))))
+        found += rects
+        if rects:
+            found += session.scalars(sa.select(Evidence).where(
+                Evidence.rectification_id.in_([r.id for r in rects])))
+    return found
+
+
+def _current_rows(session, entries) -> dict:
+    """(type, id) -> (data, audience keys) of the record's present upsert row."""
+    ids = [entity_id for _type, entity_id in entries]
+    rows = session.execute(
+        sa.select(Change.type, Change.entity_id, Change.data, ChangeAudience.key)
+        .join(ChangeAudience, ChangeAudience.seq == Change.seq)
+        .where(Change.entity_id.in_(ids), Change.op == "upsert")).all()
+    current: dict = {}
+    for kind, entity_id, data, key in rows:
+        current.setdefault((kind, entity_id), (data, set()))[1].add(key)
+    return current
+
+
+def _plan_rows(session, records):
+    """The change rows to write: (type, id, op, version, data, keys)."""
+    current = _current_rows(session, [(TYPES[type(r)], r.id) for r in records])
+    rows = []
+    for record in records:
+        kind = TYPES[type(record)]
+        old_data, old_keys = current.get((kind, record.id), (None, set()))
+        keys = keys_for(record)
+        if record.deleted_at is not None:
+            rows.append((kind, record.id, "delete", record.version, None, old_keys | keys))
+            continue
+        data = to_data(record)
+        if data == old_data and keys == old_keys:
+            continue
+        rows.append((kind, record.id, "upsert", record.version, data, keys))
+        if old_keys - keys:
+            rows.append((kind, record.id, "delete", record.version, None, old_keys - keys))
+    return rows
+
+
+def _lock(session):
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.select(sa.func.pg_advisory_xact_lock(FEED_LOCK)))
+
+
+def _write(session, rows):
+    """Replace the entities' older rows with these, under the feed lock."""
+    _lock(session)
+    for kind in {row[0] for row in rows}:
+        ids = [row[1] for row in rows if row[0] == kind]
+        old = sa.select(Change.seq).where(Change.type == kind, Change.entity_id.in_(ids))
+        session.execute(sa.delete(ChangeAudience).where(ChangeAudience.seq.in_(old)))
+        session.execute(sa.delete(Change).where(Change.type == kind, Change.entity_id.in_(ids)))
+    inserted = session.execute(
+        sa.insert(Change).returning(Change.seq, sort_by_parameter_order=True),
+        [{"type": k, "entity_id": i, "op": op, "version": v, "data": d}
+         for k, i, op, v, d, _keys in rows]).scalars().all()
+    session.execute(sa.insert(ChangeAudience), [
+        {"key": key, "seq": seq} for seq, row in zip(inserted, rows, strict=True)
+        for key in sorted(row[5])])
+
+
+def _before_commit(session):
+    if not session.info.get("feed_touched"):
+        return
+    session.flush()  # assigns versions; may touch more records
+    touched = session.info.pop("feed_touched", {})
+    # A savepoint rolled back (a rejected mutation) leaves records that never existed.
+    records = [r for r in touched.values() if sa.inspect(r).persistent]
+    seen = set(touched)
+    for record in _dependents(session, records):
+        if (TYPES[type(record)], record.id) not in seen:
+            seen.add((TYPES[type(record)], record.id))
+            records.append(record)
+    rows = _plan_rows(session, records)
+    if rows:
+        _write(session, rows)
+        session.flush()
+
+
+def _after_soft_rollback(session, previous_transaction):
+    if previous_transaction.parent is None:  # the whole transaction, not a savepoint
+        session.info.pop("feed_touched", None)
+
+
+def init_app(session_target):
+    """Listen on the session class of ``session_target`` (the app's ``db.session``)."""
+    if not event.contains(session_target, "before_flush", _before_flush):
+        event.listen(session_target, "before_flush", _before_flush)
+        event.listen(session_target, "before_commit", _before_commit)
+        event.listen(session_target, "after_soft_rollback", _after_soft_rollback)

@@ -1,0 +1,146 @@
+"""Apply pushed mutations: each atomically, at most once, with a result for each."""
+
+import hashlib
+
+import orjson
+from flask_babel import gettext as _
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from sync.messages import Mutation
+from sync.records import PUSHABLE, READ_ONLY
+
+from ..api.routing import invalid
+from ..errors import PROBLEM_TYPE
+from ..extensions import db
+from ..models import AppliedMutation, utcnow
+from .rules import RULES, Rejected, can_see
+from .serialize import MODELS, to_data
+
+KINDS = {403: "forbidden", 404: "not-found", 409: "conflict", 410: "gone", 422: "invalid"}
+
+
+def _title(status: int) -> str:
+    return {403: _("Not allowed"), 404: _("Not found"),
+            409: _("Conflict with the record's state"), 410: _("Deleted")}.get(
+        status, _("Invalid mutation"))
+
+
+class Conflict(Exception):
+    def __init__(self, record):
+        super().__init__("conflict")
+        self.version, self.current = record.version, to_data(record)
+
+
+def digest(m: Mutation) -> str:
+    """What the mutation asks for; the same id asking for something else is refused."""
+    body = {"type": m.type, "op": m.op, "entity_id": str(m.entity_id),
+            "base_version": m.base_version, "data": m.data}
+    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def _rejected(m: Mutation, status: int, detail: str, errors=None) -> dict:
+    return {"id": m.id, "status": "rejected", "version": None, "error": {
+        "type": PROBLEM_TYPE + KINDS.get(status, "invalid"), "title": _title(status),
+        "status": status, "detail": detail, "errors": errors or []}}
+
+
+def _load(m: Mutation, user):
+    record = db.session.get(MODELS[m.type], m.entity_id, with_for_update=True)
+    if record is not None and not can_see(user, record):
+        # Someone else's id: say no more than "not found".
+        raise Rejected(404, _("No record with this id is yours to change."))
+    return record
+
+
+def _upsert(m: Mutation, user, record):
+    try:
+        fields = PUSHABLE[m.type].model_validate(m.data).sent()
+    except ValidationError as exc:
+        problem = invalid(exc)
+        errors = [{"field": f"data.{e['field']}", "message": e["message"]}
+                  for e in problem.errors]
+        raise Rejected(422, problem.detail, errors) from None
+    rules = RULES[m.type]
+    if record is None:
+        if m.base_version is not None:
+            raise Rejected(404, _("The record does not exist; send base_version null to "
+                                  "create it."))
+        record = rules.create(user, m.entity_id, fields)
+        db.session.add(record)
+        return record
+    if record.deleted_at is not None:
+        raise Rejected(410, _("The record was deleted."))
+    rules.may_change(user, record)
+    if m.base_version != record.version and set(fields) - rules.append_only:
+        raise Conflict(record)
+    rules.update(user, record, fields)
+    return record
+
+
+def _delete(m: Mutation, user, record):
+    if record is None:
+        raise Rejected(404, _("No record with this id is yours to delete."))
+    if record.deleted_at is None:
+        if m.base_version is not None and m.base_version != record.version:
+            raise Conflict(record)
+        RULES[m.type].may_delete(user, record)
+        record.deleted_at = utcnow()
+    return record
+
+
+def _apply(m: Mutation, user, device) -> int:
+    if m.type in READ_ONLY:
+        raise Rejected(403, _("Phones cannot change %(type)s records.", type=m.type))
+    record = _load(m, user)
+    record = (_delete if m.op == "delete" else _upsert)(m, user, record)
+    db.session.flush()
+    db.session.add(AppliedMutation(id=m.id, device_id=device.id, type=m.type,
+                                   entity_id=m.entity_id, digest=digest(m),
+                                   version=record.version))
+    db.session.flush()
+    return record.version
+
+
+def _earlier(m: Mutation) -> dict | None:
+    previous = db.session.get(AppliedMutation, m.id)
+    if previous is None:
+        return None
+    if previous.digest != digest(m):
+        return _rejected(m, 409, _("This mutation id was already used for another change; "
+                                   "give every change its own id."))
+    return {"id": m.id, "status": "duplicate", "version": previous.version}
+
+
+def apply_mutation(m: Mutation, user, device) -> dict:
+    """Apply one mutation in its own savepoint; never raises for the phone's mistakes."""
+    earlier = _earlier(m)
+    if earlier is not None:
+        return earlier
+    try:
+        with db.session.begin_nested():
+            version = _apply(m, user, device)
+        return {"id": m.id, "status": "applied", "version": version}
+    except Rejected as no:
+        return _rejected(m, no.status, no.detail, no.errors)
+    except Conflict as conflict:
+        return {"id": m.id, "status": "conflict", "version": conflict.version,
+                "current": conflict.current}
+    except (IntegrityError, StaleDataError):
+        # A concurrent push of the same mutation or record won the race.
+        return _earlier(m) or _raced(m, user)
+
+
+def _raced(m: Mutation, user) -> dict:
+    db.session.expire_all()
+    record = db.session.get(MODELS[m.type], m.entity_id)
+    if record is not None and can_see(user, record):
+        return {"id": m.id, "status": "conflict", "version": record.version,
+                "current": to_data(record)}
+    return _rejected(m, 409, _("The record changed at the same time; pull and try again."))
+
+
+def apply_batch(mutations: list[Mutation], user, device) -> list[dict]:
+    """One result per mutation, in order. A rejected one does not stop the rest."""
+    return [apply_mutation(m, user, device) for m in mutations]

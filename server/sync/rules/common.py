@@ -1,0 +1,59 @@
+"""Shared pieces of the push rules: refusal, references, ownership, append-only merges."""
+
+from flask_babel import gettext as _
+
+from ...extensions import db
+from ..audience import keys_for, user_keys
+
+FIELD_STAFF = {"inspector", "supervisor"}   # who runs checks on phones
+REVIEWERS = {"reviewer", "compiler"}
+STAFF = {"inspector", "reviewer", "compiler"}
+
+
+class Rejected(Exception):
+    """The mutation is invalid or not allowed; ``status`` and ``detail`` say why."""
+
+    def __init__(self, status: int, detail: str, errors: list[dict] | None = None):
+        super().__init__(detail)
+        self.status, self.detail, self.errors = status, detail, errors or []
+
+
+def can_see(user, record) -> bool:
+    return bool(keys_for(record) & set(user_keys(user)))
+
+
+def existing(model, entity_id, user, field: str):
+    """A referenced record the user may see, or a rejection naming the field."""
+    record = db.session.get(model, entity_id) if entity_id else None
+    if record is None or getattr(record, "deleted_at", None) or not can_see(user, record):
+        raise Rejected(422, _("%(field)s does not name a record you can use.", field=field),
+                       [{"field": f"data.{field}", "message": _("Unknown or not visible.")}])
+    return record
+
+
+def require(fields: dict, *names):
+    missing = [n for n in names if fields.get(n) is None]
+    if missing:
+        raise Rejected(422, _("A new record needs: %(names)s.", names=", ".join(missing)),
+                       [{"field": f"data.{n}", "message": _("This field is required.")}
+                        for n in missing])
+
+
+def own(user, created_by):
+    if created_by != user.id:
+        raise Rejected(403, _("Only the person who made this record may change it."))
+
+
+def merge_lines(current: str, incoming: str) -> str:
+    """Notes are append-only: keep every line either side wrote, in order."""
+    lines = current.splitlines()
+    known = set(lines)
+    lines += [line for line in incoming.splitlines() if line not in known]
+    return "\n".join(lines)
+
+
+def union(current: list, incoming: list) -> list:
+    values = [str(v) for v in current]
+    return values + [str(v) for v in incoming if str(v) not in values]
+
+

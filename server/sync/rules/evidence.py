@@ -1,0 +1,67 @@
+"""Push rules for evidence records (the files arrive by tus upload)."""
+
+import uuid
+
+from flask_babel import gettext as _
+
+from ...extensions import db
+from ...models import Check, Evidence, Finding, Rectification
+from .common import FIELD_STAFF, Rejected, existing, own, require
+
+
+class EvidenceRules:
+    model = Evidence
+    append_only = frozenset({"finding_id", "filename", "captured_at", "location"})
+
+    def create(self, user, entity_id, fields):
+        require(fields, "kind", "sha256", "size")
+        evidence = Evidence(id=entity_id, kind=fields["kind"], sha256=fields["sha256"],
+                            size=fields["size"], created_by=user.id, state="awaiting_upload",
+                            review_state="pending")
+        if user.role in FIELD_STAFF:
+            require(fields, "check_id")
+            check = existing(Check, fields["check_id"], user, "check_id")
+            own(user, check.created_by)
+            evidence.check_id = check.id
+        elif user.role == "unit":
+            if fields.get("check_id") is not None:
+                raise Rejected(403, _("A unit's evidence belongs to a rectification, "
+                                      "not to a check."))
+            evidence.rectification_id = _rectification_listing(user, entity_id)
+        else:
+            raise Rejected(403, _("Your role may not add evidence."))
+        self.update(user, evidence, fields)
+        return evidence
+
+    def may_change(self, user, evidence):
+        own(user, evidence.created_by)
+
+    def update(self, user, evidence, fields):
+        for name in ("kind", "sha256", "size"):
+            if fields.get(name) is not None and fields[name] != getattr(evidence, name):
+                raise Rejected(409, _("The file of a piece of evidence cannot change; "
+                                      "record new evidence instead."))
+        if fields.get("finding_id") is not None:
+            finding = existing(Finding, fields["finding_id"], user, "finding_id")
+            if finding.check_id != evidence.check_id:
+                raise Rejected(422, _("The finding belongs to another check."))
+            evidence.finding_id = finding.id
+        for name in ("filename", "captured_at"):
+            if fields.get(name) is not None:
+                setattr(evidence, name, fields[name])
+        if fields.get("location") is not None:
+            evidence.location = fields["location"].model_dump()
+
+    def may_delete(self, user, evidence):
+        self.may_change(user, evidence)
+        if evidence.review_state != "pending":
+            raise Rejected(409, _("Reviewed evidence cannot be deleted."))
+
+
+def _rectification_listing(user, evidence_id) -> uuid.UUID | None:
+    """The user's rectification that lists this evidence, if it arrived first."""
+    for rect in db.session.scalars(db.select(Rectification).where(
+            Rectification.created_by == user.id, Rectification.deleted_at.is_(None))):
+        if str(evidence_id) in (rect.evidence_ids or []):
+            return rect.id
+    return None

@@ -1,0 +1,50 @@
+"""Records as phones see them: the fields of api.md "Record fields", JSON-ready."""
+
+import uuid
+from datetime import date, datetime
+
+from ..models import Case, Category, Check, Evidence, Finding, Plan, Rectification, Site, Unit
+
+FIELDS = {
+    "unit": ("code", "name", "leader_name"),
+    "site": ("code", "name", "kind", "unit_id", "lat", "lon", "radius_m", "address"),
+    "category": ("code", "name_zh", "name_en", "default_severity", "default_deadline_days"),
+    "plan": ("title", "mode", "window_start", "window_end"),
+    "check": ("plan_id", "site_id", "mode", "started_at", "ended_at", "notes", "location",
+              "created_by", "received_at"),
+    "finding": ("check_id", "category_id", "severity", "description", "unit_id",
+                "evidence_ids", "state", "published_at"),
+    "evidence": ("check_id", "finding_id", "kind", "sha256", "size", "filename", "captured_at",
+                 "location", "state", "failure", "review_state", "review_note", "media",
+                 "geofence", "distance_m", "derivatives"),
+    "case": ("finding_id", "unit_id", "leader_name", "deadline", "status", "overdue"),
+    "rectification": ("case_id", "report", "evidence_ids", "submitted_at"),
+}
+MODELS = {"unit": Unit, "site": Site, "category": Category, "plan": Plan, "check": Check,
+          "finding": Finding, "evidence": Evidence, "case": Case, "rectification": Rectification}
+TYPES = {model: name for name, model in MODELS.items()}
+
+
+def plain(value):
+    """A JSON-ready value: times in RFC 3339 with offset, ids as strings."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+def to_data(record) -> dict:
+    """The record as a phone pulls it, with ``id`` and ``version``."""
+    kind = TYPES[type(record)]
+    data = {"id": str(record.id), "version": record.version}
+    for name in FIELDS[kind]:
+        data[name] = plain(getattr(record, name))
+    if kind == "plan":
+        data["site_ids"] = [str(site.id) for site in record.sites]
+        data["assignee_ids"] = [str(user.id) for user in record.assignees]
+    if kind == "evidence":
+        data["derivatives"] = record.derivatives or {}
+    return data

@@ -1,0 +1,73 @@
+"""POST /api/v1/sync/push and GET /api/v1/sync/pull (api.md "Sync of records")."""
+
+import orjson
+from flask import Response, current_app, g
+from flask_babel import gettext as _
+
+from sync import cursor as cursors
+from sync.messages import MAX_MUTATIONS, PullQuery, PullResponse, PushRequest, PushResponse
+
+from ..access import ALL
+from ..api.openapi import ProblemDocument
+from ..api.routing import ApiBlueprint
+from ..errors import Problem
+from ..extensions import db
+from . import pull as feed
+from .push import apply_batch
+
+bp = ApiBlueprint("sync", __name__, url_prefix="/api/v1/sync")
+
+
+def _key() -> bytes:
+    return current_app.config["SECRET_KEY"].encode()
+
+
+def _json(body: dict) -> Response:
+    return Response(orjson.dumps(body), mimetype="application/json")
+
+
+@bp.operation("/push", "POST", summary="Send the phone's changes", roles=ALL, tag="sync",
+              body=PushRequest, responses={200: PushResponse, 403: ProblemDocument,
+                                           413: ProblemDocument})
+def push(body: PushRequest):
+    """Apply each mutation atomically and at most once; one result per mutation, in order.
+
+    `duplicate` answers a mutation id applied before (nothing changes). A rejected
+    mutation does not stop the rest. At most 500 mutations and 5 MiB per request (`413`).
+    The answer's `cursor` is the head of the feed after this push; keep pulling from the
+    cursor of your last pull, which never skips a change.
+    """
+    if len(body.mutations) > MAX_MUTATIONS:
+        raise Problem(413, _("Too many mutations"),
+                      _("Send at most %(n)s mutations per request.", n=MAX_MUTATIONS))
+    if body.device_id != g.device.id:
+        raise Problem(403, _("Wrong device"),
+                      _("device_id is not the device this token was issued to."))
+    results = apply_batch(body.mutations, g.actor, g.device)
+    db.session.commit()
+    answer = {"results": [{k: (str(v) if k == "id" else v) for k, v in r.items()}
+                          for r in results],
+              "cursor": cursors.encode(feed.head(), _key())}
+    return _json(answer)
+
+
+@bp.operation("/pull", "GET", summary="Receive changes", roles=ALL, tag="sync",
+              query=PullQuery, responses={200: PullResponse, 400: ProblemDocument})
+def pull(query: PullQuery):
+    """Changes visible to the caller after `cursor`, in commit order; none skipped.
+
+    Records that stop being visible arrive as `op: "delete"`. Pull again with the
+    returned cursor while `more` is true.
+    """
+    after = 0
+    if query.cursor:
+        try:
+            after = cursors.decode(query.cursor, _key())
+        except cursors.CursorError:
+            raise Problem(400, _("Invalid cursor"), _("This cursor was not issued by this "
+                          "server; pull without a cursor to start again.")) from None
+        if after > feed.head():
+            raise Problem(400, _("Invalid cursor"), _("This cursor is ahead of the server's "
+                          "feed (was the server reset?); pull without a cursor."))
+    changes, last, more = feed.read_changes(g.actor, after, query.limit)
+    return _json({"changes": changes, "cursor": cursors.encode(last, _key()), "more": more})

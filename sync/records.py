@@ -1,0 +1,107 @@
+"""The fields a phone may push for each record type (api.md "Record fields").
+
+Every field is optional here: an upsert sends only what it sets, and the server keeps
+the rest. What a create needs is checked by the server's merge rules. Fields the server
+sets (``created_by``, ``state``…) are accepted and ignored, as api.md says.
+"""
+
+import uuid
+from datetime import date
+from typing import ClassVar, Literal
+
+from pydantic import AwareDatetime, Field, model_validator
+
+from .messages import Message
+
+Severity = Literal["general", "major"]
+Mode = Literal["open", "covert"]
+CaseStatus = Literal["open", "notified", "rectifying", "submitted", "verified", "closed",
+                     "reopened"]
+LONG_TEXT = 20_000
+
+
+class Location(Message):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    accuracy_m: float | None = Field(None, ge=0, le=100_000)
+
+
+class RecordData(Message):
+    """Base of the pushable fields of one record type."""
+
+    SERVER_FIELDS: ClassVar[frozenset] = frozenset()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_server_fields(cls, data):
+        if isinstance(data, dict):
+            ignored = cls.SERVER_FIELDS | {"id", "version"}
+            return {k: v for k, v in data.items() if k not in ignored}
+        return data
+
+    def sent(self) -> dict:
+        """The fields the phone actually sent, as Python values."""
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+class CheckData(RecordData):
+    SERVER_FIELDS: ClassVar[frozenset] = frozenset({"created_by", "received_at"})
+
+    plan_id: uuid.UUID | None = None
+    site_id: uuid.UUID | None = None
+    mode: Mode | None = None
+    started_at: AwareDatetime | None = None
+    ended_at: AwareDatetime | None = None
+    notes: str | None = Field(None, max_length=LONG_TEXT,
+                              description="Append-only: lines are merged, never lost.")
+    location: Location | None = None
+
+
+class FindingData(RecordData):
+    SERVER_FIELDS: ClassVar[frozenset] = frozenset({"created_by", "state", "published_at"})
+
+    check_id: uuid.UUID | None = None
+    category_id: uuid.UUID | None = None
+    severity: Severity | None = None
+    description: str | None = Field(None, max_length=LONG_TEXT)
+    unit_id: uuid.UUID | None = Field(None, description="Defaults to the site's unit.")
+    evidence_ids: list[uuid.UUID] | None = Field(None, max_length=1000,
+                                                 description="Append-only: a union.")
+
+
+class EvidenceData(RecordData):
+    SERVER_FIELDS: ClassVar[frozenset] = frozenset({"state", "failure", "review_state", "review_note", "media",
+                               "geofence", "distance_m", "derivatives", "created_by"})
+
+    check_id: uuid.UUID | None = None
+    finding_id: uuid.UUID | None = None
+    kind: Literal["photo", "audio", "video"] | None = None
+    sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
+    size: int | None = Field(None, ge=0)
+    filename: str | None = Field(None, max_length=255)
+    captured_at: AwareDatetime | None = None
+    location: Location | None = None
+
+
+class CaseData(RecordData):
+    SERVER_FIELDS: ClassVar[frozenset] = frozenset({"overdue"})
+
+    finding_id: uuid.UUID | None = None
+    unit_id: uuid.UUID | None = None
+    leader_name: str | None = Field(None, max_length=100)
+    deadline: date | None = None
+    status: CaseStatus | None = None
+
+
+class RectificationData(RecordData):
+    SERVER_FIELDS: ClassVar[frozenset] = frozenset({"created_by"})
+
+    case_id: uuid.UUID | None = None
+    report: str | None = Field(None, max_length=LONG_TEXT)
+    evidence_ids: list[uuid.UUID] | None = Field(None, max_length=1000)
+    submitted_at: AwareDatetime | None = None
+
+
+PUSHABLE = {"check": CheckData, "finding": FindingData, "evidence": EvidenceData,
+            "case": CaseData, "rectification": RectificationData}
+READ_ONLY = frozenset({"site", "unit", "category", "plan"})

@@ -1,0 +1,143 @@
+"""Push: each mutation applied atomically and at most once, with one result each, in order."""
+
+import uuid
+
+from server.extensions import db
+from server.models import AppliedMutation, Check, Finding
+from tests.server.sync.conftest import mutation, new_check
+
+
+def _count(model):
+    return db.session.scalar(db.select(db.func.count()).select_from(model))
+
+
+def test_create_check_is_applied_with_server_fields(phone, make):
+    user, site = make.user("supervisor"), make.site()
+    m = new_check(site)
+    body = phone(user).push(m)
+    assert body["results"] == [{"id": m["id"], "status": "applied", "version": 1}]
+    assert body["cursor"]
+    check = db.session.get(Check, uuid.UUID(m["entity_id"]))
+    assert check.created_by == user.id and check.received_at is not None
+    assert check.notes == "上下班签到检查" and check.mode == "covert"
+
+
+def test_same_mutation_twice_is_applied_once(phone, make):
+    user, site = make.user("inspector"), make.site()
+    p, m = phone(user), new_check(site)
+    first = p.push_one(m)
+    again = p.push(m, m)["results"]
+    assert first["status"] == "applied"
+    assert [r["status"] for r in again] == ["duplicate", "duplicate"]
+    assert {r["version"] for r in again} == {first["version"]}
+    assert _count(Check) == 1 and _count(AppliedMutation) == 1
+
+
+def test_reused_mutation_id_for_another_change_is_rejected(phone, make):
+    user, site = make.user("inspector"), make.site()
+    p, m = phone(user), new_check(site)
+    p.push_one(m)
+    other = new_check(site, mid=m["id"]) | {"id": m["id"]}
+    result = p.push_one(other)
+    assert result["status"] == "rejected" and result["error"]["status"] == 409
+    assert _count(Check) == 1
+
+
+def test_rejected_mutation_does_not_stop_the_batch(phone, make):
+    user, site = make.user("supervisor"), make.site()
+    good1, good2 = new_check(site), new_check(site)
+    bad = mutation("check", data={"mode": "covert"})  # no site, no start
+    results = phone(user).push(good1, bad, good2)["results"]
+    assert [r["status"] for r in results] == ["applied", "rejected", "applied"]
+    assert [r["id"] for r in results] == [good1["id"], bad["id"], good2["id"]]
+    fields = {e["field"] for e in results[1]["error"]["errors"]}
+    assert fields == {"data.site_id", "data.started_at"}
+    assert _count(Check) == 2
+
+
+def test_fields_not_sent_are_kept(phone, make):
+    user, site = make.user("supervisor"), make.site()
+    p, m = phone(user), new_check(site)
+    version = p.push_one(m)["version"]
+    ended = mutation("check", m["entity_id"], {"ended_at": "2026-11-30T10:00:00+08:00"},
+                     base_version=version)
+    assert p.push_one(ended)["status"] == "applied"
+    check = db.session.get(Check, uuid.UUID(m["entity_id"]))
+    assert check.notes == "上下班签到检查" and check.ended_at is not None
+
+
+def test_stale_base_version_is_a_conflict_with_the_current_record(phone, make):
+    user, site = make.user("supervisor"), make.site()
+    p, m = phone(user), new_check(site)
+    p.push_one(m)
+    p.push_one(mutation("check", m["entity_id"], {"mode": "open"}, base_version=1))
+    stale = p.push_one(mutation("check", m["entity_id"], {"mode": "covert"}, base_version=1))
+    assert stale["status"] == "conflict" and stale["version"] == 2
+    assert stale["current"]["mode"] == "open" and stale["current"]["version"] == 2
+
+
+def test_notes_are_append_only_and_never_conflict(phone, make):
+    user, site = make.user("supervisor"), make.site()
+    p, m = phone(user), new_check(site, notes="08:30 到达现场")
+    p.push_one(m)
+    p.push_one(mutation("check", m["entity_id"], {"notes": "08:30 到达现场\n08:40 窗口无人"},
+                        base_version=1))
+    late = p.push_one(mutation("check", m["entity_id"],
+                               {"notes": "08:30 到达现场\n08:45 询问值班领导"}, base_version=1))
+    assert late["status"] == "applied"
+    notes = db.session.get(Check, uuid.UUID(m["entity_id"])).notes
+    assert notes.splitlines() == ["08:30 到达现场", "08:40 窗口无人", "08:45 询问值班领导"]
+
+
+def test_create_on_an_existing_id_is_a_conflict(phone, make):
+    user, site = make.user("supervisor"), make.site()
+    p, m = phone(user), new_check(site)
+    p.push_one(m)
+    again = p.push_one(new_check(site) | {"entity_id": m["entity_id"]})
+    assert again["status"] == "conflict" and again["current"]["id"] == m["entity_id"]
+
+
+def test_delete_leaves_a_tombstone(phone, make):
+    user, site = make.user("supervisor"), make.site()
+    p, m = phone(user), new_check(site)
+    p.push_one(m)
+    gone = p.push_one(mutation("check", m["entity_id"], op="delete", base_version=1))
+    assert gone["status"] == "applied"
+    check = db.session.get(Check, uuid.UUID(m["entity_id"]))
+    assert check is not None and check.deleted_at is not None
+    later = p.push_one(mutation("check", m["entity_id"], {"notes": "x"}, base_version=2))
+    assert later["status"] == "rejected" and later["error"]["status"] == 410
+
+
+def test_finding_defaults_to_the_sites_unit_and_category_severity(phone, make):
+    user, site = make.user("supervisor"), make.site()
+    p, check = phone(user), new_check(site)
+    p.push_one(check)
+    category = make.category("site_safety")
+    f = mutation("finding", data={"check_id": check["entity_id"],
+                                  "category_id": str(category.id),
+                                  "description": "施工现场未设置安全警示标志"})
+    assert p.push_one(f)["status"] == "applied"
+    finding = db.session.get(Finding, uuid.UUID(f["entity_id"]))
+    assert finding.unit_id == site.unit_id and finding.severity == "major"
+
+
+def test_evidence_ids_of_a_finding_are_a_union(phone, make):
+    user, site = make.user("supervisor"), make.site()
+    p, check = phone(user), new_check(site)
+    p.push_one(check)
+    a, b = str(uuid.uuid4()), str(uuid.uuid4())
+    f = mutation("finding", data={"check_id": check["entity_id"],
+                                  "category_id": str(make.category().id), "evidence_ids": [a]})
+    p.push_one(f)
+    p.push_one(mutation("finding", f["entity_id"], {"evidence_ids": [b]}, base_version=1))
+    p.push_one(mutation("finding", f["entity_id"], {"evidence_ids": [a]}, base_version=1))
+    assert db.session.get(Finding, uuid.UUID(f["entity_id"])).evidence_ids == [a, b]
+
+
+def test_server_fields_are_ignored(phone, make):
+    user, site = make.user("supervisor"), make.site()
+    other = make.user("supervisor")
+    m = new_check(site, created_by=str(other.id), received_at="2020-01-01T00:00:00+00:00")
+    assert phone(user).push_one(m)["status"] == "applied"
+    assert db.session.get(Check, uuid.UUID(m["entity_id"])).created_by == user.id
