@@ -20,7 +20,7 @@ def _touch(session, records):
     touched = session.info.setdefault("feed_touched", {})
     for record in records:
         if type(record) in TYPES:
-            touched[(TYPES[type(record)], record.id)] = record
+            touched[id(record)] = record  # new records get their id only on insert
 
 
 def _before_flush(session, _context, _instances):
@@ -102,13 +102,13 @@ def _write(session, rows):
 
 
 def _before_commit(session):
+    session.flush()  # commit flushes after this hook: flush now to see every change
     if not session.info.get("feed_touched"):
         return
-    session.flush()  # assigns versions; may touch more records
     touched = session.info.pop("feed_touched", {})
     # A savepoint rolled back (a rejected mutation) leaves records that never existed.
     records = [r for r in touched.values() if sa.inspect(r).persistent]
-    seen = set(touched)
+    seen = {(TYPES[type(r)], r.id) for r in records}
     for record in _dependents(session, records):
         if (TYPES[type(record)], record.id) not in seen:
             seen.add((TYPES[type(record)], record.id))

@@ -1,0 +1,115 @@
+"""Pull: the change feed in commit order, paged, with deletes for what leaves one's view."""
+
+import uuid
+from datetime import UTC, datetime
+
+from server.extensions import db
+from server.models import Check, Plan
+from tests.server.sync.conftest import mutation, new_check
+
+
+def test_first_pull_brings_the_registry(phone, make):
+    site = make.site(name="陈庄危桥")
+    held = phone(make.user("inspector")).state()
+    types = {kind for kind, _id in held}
+    assert {"unit", "site", "category"} <= types
+    assert held[("site", str(site.id))]["name"] == "陈庄危桥"
+    assert len([k for k in held if k[0] == "category"]) == 11
+
+
+def test_paging_follows_more_until_done(phone, make):
+    user, site = make.user("inspector"), make.site()
+    p = phone(user)
+    p.push(*[new_check(site) for _ in range(25)])
+    pages, cursor = [], None
+    while True:
+        body = p.pull_page(cursor, limit=7).json
+        pages.append(len(body["changes"]))
+        cursor = body["cursor"]
+        if not body["more"]:
+            break
+    total = sum(pages)
+    assert all(n == 7 for n in pages[:-1]) and total >= 25 + 11 + 2
+    assert p.pull_page(cursor).json == {"changes": [], "cursor": cursor, "more": False}
+
+
+def test_changes_arrive_once_in_commit_order_with_latest_state(phone, make):
+    user, site = make.user("inspector"), make.site()
+    p = phone(user)
+    p.pull()
+    first, second = new_check(site), new_check(site)
+    p.push(first)
+    p.push(second)
+    p.push_one(mutation("check", first["entity_id"], {"notes": "补充"}, base_version=1))
+    changes = p.pull()
+    assert [c["entity_id"] for c in changes] == [second["entity_id"], first["entity_id"]]
+    assert changes[1]["version"] == 2 and changes[1]["data"]["notes"].endswith("补充")
+
+
+def test_delete_arrives_as_delete(phone, make):
+    user, site = make.user("supervisor"), make.site()
+    p, m = phone(user), new_check(site)
+    p.push_one(m)
+    p.pull()
+    p.push_one(mutation("check", m["entity_id"], op="delete", base_version=1))
+    changes = p.pull()
+    assert [(c["op"], c["entity_id"], c["data"]) for c in changes] == [
+        ("delete", m["entity_id"], None)]
+
+
+def test_supervisor_removed_from_a_plan_gets_a_delete(phone, make):
+    sup, site = make.user("supervisor"), make.site()
+    plan = make.plan([site], [sup])
+    p = phone(sup)
+    assert ("plan", str(plan.id)) in p.state()
+    plan.assignees = []
+    db.session.commit()
+    changes = p.pull()
+    assert [(c["type"], c["op"]) for c in changes] == [("plan", "delete")]
+    assert ("plan", str(plan.id)) not in p.state()
+
+
+def test_publishing_a_finding_brings_it_and_its_case_to_the_unit(phone, make):
+    office = make.unit(name="行政审批科")
+    check = make.check(make.user("supervisor"), make.site(office))
+    finding = make.finding(check)
+    evidence = make.evidence(check, finding)
+    contact = phone(make.user("unit", unit=office))
+    before = contact.state()
+    assert not any(kind in ("finding", "evidence", "check", "plan") for kind, _ in before)
+    finding.published_at = datetime.now(UTC)
+    case = make.case(finding)
+    db.session.commit()
+    arrived = {(c["type"], c["entity_id"]) for c in contact.pull()}
+    assert arrived == {("finding", str(finding.id)), ("evidence", str(evidence.id)),
+                       ("case", str(case.id))}
+
+
+def test_cursor_of_a_push_is_the_feed_head(phone, make):
+    user, site = make.user("inspector"), make.site()
+    p = phone(user)
+    cursor = p.push(new_check(site))["cursor"]
+    assert p.pull_page(cursor).json["changes"] == []
+
+
+def test_plans_created_on_the_server_reach_their_assignees(phone, make):
+    sup, site = make.user("supervisor"), make.site()
+    p = phone(sup)
+    p.pull()
+    plan = make.plan([site], [sup])
+    changes = p.pull()
+    assert [(c["type"], c["entity_id"]) for c in changes] == [("plan", str(plan.id))]
+    assert changes[0]["data"]["site_ids"] == [str(site.id)]
+    assert changes[0]["data"]["assignee_ids"] == [str(sup.id)]
+    assert db.session.get(Plan, plan.id).mode == "covert"
+
+
+def test_check_pulled_back_equals_the_server_record(phone, make):
+    user, site = make.user("supervisor"), make.site()
+    p, m = phone(user), new_check(site, location={"lat": 34.26, "lon": 117.19,
+                                                  "accuracy_m": 8})
+    p.push_one(m)
+    data = p.state()[("check", m["entity_id"])]
+    check = db.session.get(Check, uuid.UUID(m["entity_id"]))
+    assert data["location"] == {"lat": 34.26, "lon": 117.19, "accuracy_m": 8.0}
+    assert data["created_by"] == str(user.id) and data["version"] == check.version
