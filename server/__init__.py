@@ -35,12 +35,14 @@ def register_logging(app):
 
 
 def register_extensions(app):
-    from . import access, locale
+    from . import access, locale, sqlite
     from .auth import passwords
     from .sync import feed
     from .extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
+    with app.app_context():
+        sqlite.configure(db.engine)  # creating the engine connects to nothing
     feed.init_app(db.session)
     migrate.init_app(app, db, directory=str(app.config.get("MIGRATIONS_DIR") or _migrations()),
                      render_as_batch=True, compare_type=True)

@@ -4,6 +4,7 @@ import logging
 
 from flask import Response, json, render_template, request
 from flask_babel import gettext as _
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,16 @@ def init_app(app):
     @app.errorhandler(HTTPException)
     def on_http(exc: HTTPException):
         return _answer(problem_from_http(exc))
+
+    @app.errorhandler(OperationalError)
+    def on_database_busy(exc: OperationalError):
+        from .sqlite import is_busy
+
+        if not is_busy(exc):
+            return on_unexpected(exc)
+        log.warning("database busy: %s %s", request.method, request.path)
+        return _answer(Problem(503, _("Busy"), _("The server is busy; try again shortly."),
+                               headers={"Retry-After": "1"}))
 
     @app.errorhandler(Exception)
     def on_unexpected(exc: Exception):

@@ -97,6 +97,7 @@ class IsolatedClient(FlaskClient):
     """
 
     def open(self, *args, **kwargs):
+        db.session.commit()  # end the test's transaction: SQLite has one writer at a time
         token = flask_globals._cv_app.set(None)
         try:
             return super().open(*args, **kwargs)

@@ -25,7 +25,7 @@ def _stale_failure():
 
 
 def _keys():
-    db.session.expire_all()
+    db.session.rollback()  # a new snapshot: see what the worker committed
     return set(db.session.scalars(db.select(LoginFailure.key)))
 
 

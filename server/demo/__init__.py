@@ -1,0 +1,1 @@
+"""The demo bureau: realistic units, sites, people, plans, checks and findings."""

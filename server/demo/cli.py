@@ -1,0 +1,68 @@
+"""`python manage.py demo`: load the demo bureau and print its accounts."""
+
+import sys
+import time
+import unicodedata
+
+import click
+from flask.cli import with_appcontext
+
+from ..extensions import db
+from . import data, services
+
+ROLE_NAMES = {"admin": "系统管理员", "compiler": "督查组长", "reviewer": "审核员",
+              "inspector": "督查组成员", "supervisor": "监督员", "unit": "单位联系人"}
+
+
+@click.command("demo")
+@click.option("--password", default=data.PASSWORD, show_default=True,
+              help="the one password of every demo account (at least 8 characters)")
+@with_appcontext
+def demo(password):
+    """Load the demo bureau (run after init-db) and print the demo accounts."""
+    if services.is_loaded():
+        click.echo("演示数据已存在，未重复载入。(demo data already loaded)")
+        _print_accounts(password if services.password_matches(password) else None)
+        return
+    taken = services.conflicts()
+    if taken:
+        click.echo("error: the database already holds records the demo would add: "
+                   + ", ".join(taken) + "; load the demo into an empty database.", err=True)
+        sys.exit(2)
+    if len(password) < 8:
+        click.echo("error: the password must have at least 8 characters", err=True)
+        sys.exit(2)
+    started = time.monotonic()
+    counts = services.load_demo(password)
+    db.session.commit()
+    click.echo(f"已载入演示单位（{time.monotonic() - started:.1f} 秒）："
+               f"{counts['units']} 个单位、{counts['sites']} 个检查对象、{counts['users']} 个账号、"
+               f"{counts['plans']} 项督查计划、{counts['checks']} 次检查、"
+               f"{counts['findings']} 个问题（已通报 {counts['published']} 个，"
+               f"整改事项 {counts['cases']} 件）")
+    _print_accounts(password)
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
+
+
+def _print_accounts(password: str | None):
+    units = {code: name for code, name, _leader in data.UNITS}
+    rows = [("账号 username", "角色 role", "姓名 name", "单位/职务 unit")]
+    rows += [(username, f"{role} {ROLE_NAMES[role]}", name, units[unit] if unit else post)
+             for username, role, name, unit, post in data.accounts()]
+    widths = [max(_width(row[i]) for row in rows) for i in range(3)]
+    click.echo("\n演示账号 demo accounts")
+    for row in rows:
+        click.echo("  ".join(_pad(cell, width) for cell, width in zip(row, widths, strict=False))
+                   + "  " + row[3])
+    if password is None:
+        click.echo("\n密码 password: 载入演示数据时设定的密码（与 --password 不符）"
+                   "(the one given when the demo was loaded)")
+    else:
+        click.echo(f"\n统一密码 password (all accounts): {password}")

@@ -1,0 +1,102 @@
+"""Load the demo bureau into the database. Flush, never commit: the CLI commits once."""
+
+import random
+from datetime import datetime, time, timedelta
+
+from ..auth.passwords import hash_password, verify_password
+from ..extensions import db
+from ..models import Plan, Site, Unit, User, utcnow
+from ..registry.services import seed_categories, unit_by_code
+from . import activity, data
+from .activity import LOCAL
+
+SEED = 20260101  # one seed, so every load tells the same story relative to its day
+
+
+def is_loaded() -> bool:
+    """True when the demo bureau is already in the database."""
+    return unit_by_code(data.UNITS[0][0]) is not None
+
+
+def conflicts() -> list[str]:
+    """Unit codes, site codes and usernames the demo needs that are taken already."""
+    taken = db.session.scalars(db.select(Unit.code).where(
+        Unit.code.in_([code for code, *_rest in data.UNITS]))).all()
+    taken += db.session.scalars(db.select(Site.code).where(
+        Site.code.in_([row[0] for row in data.SITES]))).all()
+    taken += db.session.scalars(db.select(User.username).where(
+        User.username.in_([row[0] for row in data.accounts()]))).all()
+    return sorted(taken)
+
+
+def password_matches(password: str) -> bool:
+    """Whether the demo accounts still take ``password`` (checked on one of them)."""
+    stored = db.session.scalar(db.select(User.password_hash).where(
+        User.username == data.accounts()[0][0]))
+    return stored is not None and verify_password(stored, password)
+
+
+def load_demo(password: str, now: datetime | None = None, seed: int = SEED) -> dict:
+    """Add the demo bureau with a month of activity ending at ``now``; return the counts."""
+    now = now or utcnow()
+    rng = random.Random(seed)
+    seed_categories()
+    units = _add_units()
+    sites = _add_sites(units)
+    users = _add_people(units, hash_password(password))
+    plans = _add_plans(now, users, sites)
+    checks = activity.add_checks(rng, now, plans, sites, users)
+    findings = activity.add_findings(rng, now, checks)
+    cases = activity.open_cases(now, findings, users)
+    return {"units": len(units), "sites": len(sites), "users": len(users),
+            "plans": len(plans), "checks": len(checks), "findings": len(findings),
+            "published": sum(1 for f in findings if f.published_at), "cases": len(cases)}
+
+
+def _add_units() -> dict[str, Unit]:
+    units = {code: Unit(code=code, name=name, leader_name=leader)
+             for code, name, leader in data.UNITS}
+    db.session.add_all(units.values())
+    db.session.flush()
+    return units
+
+
+def _add_sites(units: dict[str, Unit]) -> dict[str, Site]:
+    sites = {}
+    for code, name, kind, unit_code, lat, lon, radius, address in data.SITES:
+        sites[code] = Site(code=code, name=name, kind=kind, unit_id=units[unit_code].id,
+                           lat=lat, lon=lon, radius_m=radius, address=address)
+    db.session.add_all(sites.values())
+    db.session.flush()
+    return sites
+
+
+def _add_people(units: dict[str, Unit], password_hash: str) -> dict[str, User]:
+    # One hash for everybody: argon2 is slow on purpose, and the password is shared anyway.
+    users = {}
+    for username, role, name, unit_code, _post in data.accounts():
+        users[username] = User(username=username, role=role, name=name,
+                               unit_id=units[unit_code].id if unit_code else None,
+                               password_hash=password_hash)
+    db.session.add_all(users.values())
+    db.session.flush()
+    return users
+
+
+def _add_plans(now: datetime, users: dict[str, User], sites: dict[str, Site]):
+    """The plans, each with how many checks were made under it."""
+    first_day = activity.month_start(now)
+    plans = []
+    for title, mode, assignees, site_codes, first, last, count in data.PLANS:
+        start = datetime.combine(first_day + timedelta(days=first), time(8), LOCAL)
+        end = datetime.combine(first_day + timedelta(days=last), time(18), LOCAL)
+        dates = f"{start.month}月{start.day}日至{end.month}月{end.day}日"
+        plan = Plan(title=f"{title}（{dates}）", mode=mode, window_start=start,
+                    window_end=end, created_by=users["compiler"].id,
+                    sites=[sites[code] for code in site_codes],
+                    assignees=[users[name] for name in assignees])
+        plan.created_at = plan.updated_at = min(start - timedelta(days=2), now)
+        plans.append((plan, count))
+    db.session.add_all(plan for plan, _count in plans)
+    db.session.flush()
+    return plans
