@@ -6,11 +6,11 @@ from .case import Case, Rectification
 from .check import Check, Evidence, Finding
 from .plan import Plan, plan_assignees, plan_sites
 from .registry import Category, Site, Unit
-from .sync import AppliedMutation, Change, ChangeAudience
+from .sync import AppliedMutation, Change
 from .user import ROLES, Device, LoginFailure, User
 
 __all__ = [
-    "AppliedMutation", "AuditEvent", "Change", "ChangeAudience", "Bulletin", "Case", "Category", "Check", "Device", "Evidence", "Finding",
+    "AppliedMutation", "AuditEvent", "Change", "Bulletin", "Case", "Category", "Check", "Device", "Evidence", "Finding",
     "LoginFailure", "Model", "Plan", "ROLES", "Rectification", "Site", "Unit", "User",
     "plan_assignees", "plan_sites", "utcnow",
 ]

@@ -26,24 +26,15 @@ class Change(Model):
     op: Mapped[str] = mapped_column(sa.String(8), nullable=False)  # upsert | delete
     version: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
     data: Mapped[dict | None] = mapped_column(JSON)
+    # Who may pull it: keys such as role:inspector, sup:<id>, unit:<id>, each with a
+    # space either side, so a pull filters with LIKE on any database.
+    audience: Mapped[str] = mapped_column(sa.Text, nullable=False)
     at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
     # AUTOINCREMENT: SQLite must never reuse the seq of a removed row, or a phone that
     # pulled past it would skip the change that reuses it.
     __table_args__ = (sa.Index("ix_changes_entity", "type", "entity_id"),
                       {"sqlite_autoincrement": True})
-
-
-class ChangeAudience(Model):
-    """Who may pull a change: keys such as ``role:inspector``, ``sup:<id>``, ``unit:<id>``."""
-
-    __tablename__ = "change_audience"
-
-    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
-    seq: Mapped[int] = mapped_column(
-        SEQ, sa.ForeignKey("changes.seq", ondelete="CASCADE"), primary_key=True)
-
-    __table_args__ = (sa.Index("ix_change_audience_seq", "seq"),)
 
 
 class AppliedMutation(Model):

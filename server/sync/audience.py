@@ -36,11 +36,11 @@ def _case_units(case: Case | None) -> set[str]:
 
 def _evidence(record: Evidence) -> set[str]:
     keys = set(STAFF) | {f"unituser:{record.created_by}"}
-    if record.check_id is not None:
+    # Relationships, not ids: a record made earlier in the same push has no ids yet.
+    if record.check is not None:
         keys.add(f"sup:{record.check.created_by}")
-    if record.finding_id is not None:
-        keys |= _finding_units(record.finding)
-    if record.rectification_id is not None:
+    keys |= _finding_units(record.finding)
+    if record.rectification is not None:
         keys |= _case_units(record.rectification.case)
     return keys
 

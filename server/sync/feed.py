@@ -9,7 +9,7 @@ its newest rows. When someone may no longer see a record, a delete row reaches t
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from ..models import Case, Change, ChangeAudience, Evidence, Finding, Rectification
+from ..models import Case, Change, Evidence, Finding, Rectification
 from .audience import keys_for
 from .serialize import TYPES, to_data
 
@@ -50,13 +50,14 @@ def _current_rows(session, entries) -> dict:
     """(type, id) -> (data, audience keys) of the record's present upsert row."""
     ids = [entity_id for _type, entity_id in entries]
     rows = session.execute(
-        sa.select(Change.type, Change.entity_id, Change.data, ChangeAudience.key)
-        .join(ChangeAudience, ChangeAudience.seq == Change.seq)
+        sa.select(Change.type, Change.entity_id, Change.data, Change.audience)
         .where(Change.entity_id.in_(ids), Change.op == "upsert")).all()
-    current: dict = {}
-    for kind, entity_id, data, key in rows:
-        current.setdefault((kind, entity_id), (data, set()))[1].add(key)
-    return current
+    return {(kind, entity_id): (data, set(audience.split()))
+            for kind, entity_id, data, audience in rows}
+
+
+def audience_text(keys) -> str:
+    return " " + " ".join(sorted(keys)) + " "
 
 
 def _plan_rows(session, records):
@@ -89,19 +90,15 @@ def _write(session, rows):
     _lock(session)
     for kind in {row[0] for row in rows}:
         ids = [row[1] for row in rows if row[0] == kind]
-        old = sa.select(Change.seq).where(Change.type == kind, Change.entity_id.in_(ids))
-        session.execute(sa.delete(ChangeAudience).where(ChangeAudience.seq.in_(old)))
         session.execute(sa.delete(Change).where(Change.type == kind, Change.entity_id.in_(ids)))
-    inserted = session.execute(
-        sa.insert(Change).returning(Change.seq, sort_by_parameter_order=True),
-        [{"type": k, "entity_id": i, "op": op, "version": v, "data": d}
-         for k, i, op, v, d, _keys in rows]).scalars().all()
-    session.execute(sa.insert(ChangeAudience), [
-        {"key": key, "seq": seq} for seq, row in zip(inserted, rows, strict=True)
-        for key in sorted(row[5])])
+    session.execute(sa.insert(Change), [
+        {"type": k, "entity_id": i, "op": op, "version": v, "data": d,
+         "audience": audience_text(keys)} for k, i, op, v, d, keys in rows])
 
 
 def _before_commit(session):
+    if session.in_nested_transaction():  # a savepoint is released: wait for the real commit
+        return
     session.flush()  # commit flushes after this hook: flush now to see every change
     if not session.info.get("feed_touched"):
         return

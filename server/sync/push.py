@@ -16,6 +16,7 @@ from ..errors import PROBLEM_TYPE
 from ..extensions import db
 from ..models import AppliedMutation, utcnow
 from .rules import RULES, Rejected, can_see
+from .rules.common import forget, lookup, remember
 from .serialize import MODELS, to_data
 
 KINDS = {403: "forbidden", 404: "not-found", 409: "conflict", 410: "gone", 422: "invalid"}
@@ -47,7 +48,7 @@ def _rejected(m: Mutation, status: int, detail: str, errors=None) -> dict:
 
 
 def _load(m: Mutation, user):
-    record = db.session.get(MODELS[m.type], m.entity_id, with_for_update=True)
+    record = lookup(MODELS[m.type], m.entity_id, lock=True)
     if record is not None and not can_see(user, record):
         # Someone else's id: say no more than "not found".
         raise Rejected(404, _("No record with this id is yours to change."))
@@ -69,6 +70,7 @@ def _upsert(m: Mutation, user, record):
                                   "create it."))
         record = rules.create(user, m.entity_id, fields)
         db.session.add(record)
+        remember(record)
         return record
     if record.deleted_at is not None:
         raise Rejected(410, _("The record was deleted."))
@@ -90,15 +92,23 @@ def _delete(m: Mutation, user, record):
     return record
 
 
-def _apply(m: Mutation, user, device) -> int:
+def _change(m: Mutation, user):
+    """Make the mutation's change to the session (not flushed); return the record."""
     if m.type in READ_ONLY:
         raise Rejected(403, _("Phones cannot change %(type)s records.", type=m.type))
     record = _load(m, user)
-    record = (_delete if m.op == "delete" else _upsert)(m, user, record)
+    return (_delete if m.op == "delete" else _upsert)(m, user, record)
+
+
+def _remembered(m: Mutation, device, version: int) -> dict:
+    return {"id": m.id, "device_id": device.id, "type": m.type, "entity_id": m.entity_id,
+            "digest": digest(m), "version": version}
+
+
+def _apply(m: Mutation, user, device) -> int:
+    record = _change(m, user)
     db.session.flush()
-    db.session.add(AppliedMutation(id=m.id, device_id=device.id, type=m.type,
-                                   entity_id=m.entity_id, digest=digest(m),
-                                   version=record.version))
+    db.session.add(AppliedMutation(**_remembered(m, device, record.version)))
     db.session.flush()
     return record.version
 
@@ -120,7 +130,11 @@ def apply_mutation(m: Mutation, user, device) -> dict:
         return earlier
     try:
         with db.session.begin_nested():
-            version = _apply(m, user, device)
+            try:
+                version = _apply(m, user, device)
+            except BaseException:
+                forget()  # what the rolled-back savepoint made is gone
+                raise
         return {"id": m.id, "status": "applied", "version": version}
     except Rejected as no:
         return _rejected(m, no.status, no.detail, no.errors)
@@ -141,6 +155,54 @@ def _raced(m: Mutation, user) -> dict:
     return _rejected(m, 409, _("The record changed at the same time; pull and try again."))
 
 
+class _Fallback(Exception):
+    """The batch is not all plain sailing: apply it one mutation at a time instead."""
+
+
+def _prefetch(mutations: list[Mutation]) -> dict:
+    """Read the targets of the batch in one query per type (locked for update)."""
+    by_type: dict = {}
+    for m in mutations:
+        by_type.setdefault(m.type, set()).add(m.entity_id)
+    known = db.session.info.setdefault("push_records", {})
+    for kind, ids in by_type.items():
+        model = MODELS[kind]
+        found = {r.id: r for r in db.session.scalars(
+            db.select(model).where(model.id.in_(ids)).with_for_update())}
+        for entity_id in ids:
+            known[(model, entity_id)] = found.get(entity_id)
+    return known
+
+
+def _all_at_once(mutations: list[Mutation], user, device) -> list[dict]:
+    """The common case, fast: every mutation new and accepted; one flush for the batch."""
+    earlier = set(db.session.scalars(db.select(AppliedMutation.id).where(
+        AppliedMutation.id.in_([m.id for m in mutations]))))
+    if earlier or len({m.id for m in mutations}) < len(mutations):
+        raise _Fallback
+    _prefetch(mutations)
+    with db.session.no_autoflush:
+        try:
+            records = [_change(m, user) for m in mutations]
+        except (Rejected, Conflict):
+            raise _Fallback from None
+    db.session.flush()
+    db.session.execute(db.insert(AppliedMutation), [
+        _remembered(m, device, r.version) for m, r in zip(mutations, records, strict=True)])
+    return [{"id": m.id, "status": "applied", "version": r.version}
+            for m, r in zip(mutations, records, strict=True)]
+
+
 def apply_batch(mutations: list[Mutation], user, device) -> list[dict]:
     """One result per mutation, in order. A rejected one does not stop the rest."""
-    return [apply_mutation(m, user, device) for m in mutations]
+    try:
+        with db.session.begin_nested():
+            return _all_at_once(mutations, user, device)
+    except (_Fallback, IntegrityError, StaleDataError):
+        pass
+    finally:
+        forget()
+    try:
+        return [apply_mutation(m, user, device) for m in mutations]
+    finally:
+        forget()

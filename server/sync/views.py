@@ -66,8 +66,8 @@ def pull(query: PullQuery):
         except cursors.CursorError:
             raise Problem(400, _("Invalid cursor"), _("This cursor was not issued by this "
                           "server; pull without a cursor to start again.")) from None
-        if after > feed.head():
-            raise Problem(400, _("Invalid cursor"), _("This cursor is ahead of the server's "
-                          "feed (was the server reset?); pull without a cursor."))
     changes, last, more = feed.read_changes(g.actor, after, query.limit)
+    if not changes and after > feed.head():  # checked only when nothing came: one query less
+        raise Problem(400, _("Invalid cursor"), _("This cursor is ahead of the server's "
+                      "feed (was the server reset?); pull without a cursor."))
     return _json({"changes": changes, "cursor": cursors.encode(last, _key()), "more": more})

@@ -14,9 +14,7 @@ class CheckRules:
         if user.role not in FIELD_STAFF:
             raise Rejected(403, _("Your role may not record checks."))
         require(fields, "site_id", "mode", "started_at")
-        check = Check(id=entity_id, created_by=user.id, received_at=utcnow(), notes="",
-                      site_id=fields["site_id"], mode=fields["mode"],
-                      started_at=fields["started_at"])
+        check = Check(id=entity_id, created_by=user.id, received_at=utcnow(), notes="")
         self.update(user, check, fields)
         return check
 
@@ -28,7 +26,7 @@ class CheckRules:
             if name in fields and fields[name] is None:
                 raise Rejected(422, _("%(field)s cannot be cleared.", field=name))
         if "site_id" in fields:
-            check.site_id = existing(Site, fields["site_id"], user, "site_id").id
+            check.site = existing(Site, fields["site_id"], user, "site_id")
         if fields.get("plan_id") is not None:
             existing(Plan, fields["plan_id"], user, "plan_id")
         for name in ("plan_id", "mode", "started_at", "ended_at"):
@@ -57,7 +55,7 @@ class FindingRules:
         check = existing(Check, fields["check_id"], user, "check_id")
         own(user, check.created_by)
         category = existing(Category, fields["category_id"], user, "category_id")
-        finding = Finding(id=entity_id, check_id=check.id, category_id=category.id,
+        finding = Finding(id=entity_id, check=check, category=category,
                           severity=fields.get("severity") or category.default_severity,
                           unit_id=check.site.unit_id, created_by=user.id, description="",
                           evidence_ids=[], state="pending")
@@ -70,8 +68,7 @@ class FindingRules:
 
     def update(self, user, finding, fields):
         if fields.get("category_id") is not None:
-            finding.category_id = existing(Category, fields["category_id"], user,
-                                            "category_id").id
+            finding.category = existing(Category, fields["category_id"], user, "category_id")
         if fields.get("unit_id") is not None:
             finding.unit_id = existing(Unit, fields["unit_id"], user, "unit_id").id
         for name in ("severity", "description"):

@@ -22,9 +22,28 @@ def can_see(user, record) -> bool:
     return bool(keys_for(record) & set(user_keys(user)))
 
 
+def lookup(model, entity_id, *, lock: bool = False):
+    """The record, or None. Within a push the records found (or made) are kept at hand:
+    the session's identity map holds them only weakly, so each would be read again."""
+    known = db.session.info.setdefault("push_records", {})
+    key = (model, entity_id)
+    if key not in known:
+        known[key] = db.session.get(model, entity_id, with_for_update=lock)
+    return known[key]
+
+
+def remember(record):
+    """A record made within this push, so later mutations of the batch find it."""
+    db.session.info.setdefault("push_records", {})[(type(record), record.id)] = record
+
+
+def forget():
+    db.session.info.pop("push_records", None)
+
+
 def existing(model, entity_id, user, field: str):
     """A referenced record the user may see, or a rejection naming the field."""
-    record = db.session.get(model, entity_id) if entity_id else None
+    record = lookup(model, entity_id) if entity_id else None
     if record is None or getattr(record, "deleted_at", None) or not can_see(user, record):
         raise Rejected(422, _("%(field)s does not name a record you can use.", field=field),
                        [{"field": f"data.{field}", "message": _("Unknown or not visible.")}])

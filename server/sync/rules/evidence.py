@@ -22,7 +22,7 @@ class EvidenceRules:
             require(fields, "check_id")
             check = existing(Check, fields["check_id"], user, "check_id")
             own(user, check.created_by)
-            evidence.check_id = check.id
+            evidence.check = check
         elif user.role == "unit":
             if fields.get("check_id") is not None:
                 raise Rejected(403, _("A unit's evidence belongs to a rectification, "
@@ -43,9 +43,9 @@ class EvidenceRules:
                                       "record new evidence instead."))
         if fields.get("finding_id") is not None:
             finding = existing(Finding, fields["finding_id"], user, "finding_id")
-            if finding.check_id != evidence.check_id:
+            if finding.check is not evidence.check:
                 raise Rejected(422, _("The finding belongs to another check."))
-            evidence.finding_id = finding.id
+            evidence.finding = finding
         for name in ("filename", "captured_at"):
             if fields.get(name) is not None:
                 setattr(evidence, name, fields[name])

@@ -120,7 +120,8 @@ def test_cursor_ahead_of_the_feed_is_400(setup, app):
 
     p, _site, _head = setup
     ahead = cursor.encode(10**9, app.config["SECRET_KEY"].encode())
-    response = p.pull_page(ahead)
+    response = p.client.get("/api/v1/sync/pull", headers=p.headers | {"Accept-Language": "en"},
+                            query_string={"cursor": ahead})
     assert response.status_code == 400 and "cursor" in response.json["detail"].lower()
 
 

@@ -1,0 +1,212 @@
+"""Sync benchmark on PostgreSQL: pull 10,000 changes in pages of 1,000, push one batch of
+500 mutations; each next to raw SQL (psycopg + orjson) doing the same reads or inserts.
+
+    .venv/bin/python bench/sync_bench.py [--admin-url postgresql://postgres@127.0.0.1/test]
+
+Targets (issue 3): pull <= 2x raw, push <= 3x raw. Prints the figures and the ratios.
+"""
+
+import argparse
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import orjson
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from server import create_app  # noqa: E402
+from server.extensions import db  # noqa: E402
+
+PAGE, TOTAL, BATCH, ROUNDS = 1000, 10_000, 500, 5
+
+
+def _database(admin_url: str) -> tuple[str, str]:
+    name = f"mingcha_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return name, admin_url.rsplit("/", 1)[0] + "/" + name
+
+
+def _drop(admin_url: str, name: str):
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _app(url: str, tmp: Path):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url.replace("postgresql://",
+                                                             "postgresql+psycopg://", 1),
+                      "SECRET_KEY": "bench", "REDIS_URL": None, "MEDIA_ROOT": str(tmp),
+                      "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 1024})
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        from server.registry.services import create_user, seed_categories
+
+        upgrade()
+        seed_categories()
+        from server.models import Site, Unit
+
+        unit = Unit(code="B01", name="城市建设科", leader_name="李建国")
+        db.session.add(unit)
+        db.session.flush()
+        site = Site(code="S01", name="纺织东路", kind="road", unit_id=unit.id, lat=34.26,
+                    lon=117.19, radius_m=300)
+        db.session.add(site)
+        create_user("writer", "inspector", "bench-password")
+        create_user("reader", "compiler", "bench-password")
+        db.session.commit()
+        return app, str(site.id)
+
+
+def _sign_in(client, username):
+    answer = client.post("/api/v1/auth/device", json={
+        "username": username, "password": "bench-password", "device_name": "bench"}).json
+    return answer["device_id"], {"Authorization": f"Bearer {answer['token']}"}
+
+
+def _mutations(site_id: str, n: int) -> list[dict]:
+    return [{"id": str(uuid.uuid4()), "type": "check", "op": "upsert",
+             "entity_id": str(uuid.uuid4()), "base_version": None,
+             "data": {"site_id": site_id, "mode": "covert", "notes": "上下班签到检查",
+                      "started_at": "2026-11-30T09:12:03+08:00",
+                      "location": {"lat": 34.26, "lon": 117.19, "accuracy_m": 8}}}
+            for _ in range(n)]
+
+
+def _timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def bench_push(client, device_id, headers, site_id) -> list[float]:
+    times = []
+    for _ in range(ROUNDS):
+        body = {"device_id": device_id, "mutations": _mutations(site_id, BATCH)}
+
+        def push():
+            response = client.post("/api/v1/sync/push", headers=headers, json=body)
+            assert response.status_code == 200
+            assert all(r["status"] == "applied" for r in response.json["results"])
+
+        times.append(_timed(push))
+    return times
+
+
+def raw_push(url: str, site_id: str, user_id: str, device_id: str) -> list[float]:
+    """The same rows written straight: records, remembered mutations and the feed."""
+    times = []
+    with psycopg.connect(url) as conn:
+        for _ in range(ROUNDS):
+            muts = _mutations(site_id, BATCH)
+
+            def write():
+                with conn.cursor() as cur:
+                    cur.executemany(
+                        "INSERT INTO checks (id, version, created_at, updated_at, site_id, mode,"
+                        " started_at, notes, location, created_by, received_at) VALUES "
+                        "(%s, 1, now(), now(), %s, %s, %s, %s, %s, %s, now())",
+                        [(m["entity_id"], site_id, "covert", m["data"]["started_at"],
+                          m["data"]["notes"], orjson.dumps(m["data"]["location"]).decode(),
+                          user_id) for m in muts])
+                    cur.executemany(
+                        "INSERT INTO applied_mutations (id, device_id, type, entity_id, digest,"
+                        " version, applied_at) VALUES (%s, %s, 'check', %s, %s, 1, now())",
+                        [(m["id"], device_id, m["entity_id"], "0" * 64) for m in muts])
+                    audience = f" role:compiler role:inspector role:reviewer sup:{user_id} "
+                    cur.executemany(
+                        "INSERT INTO changes (type, entity_id, op, version, data, audience, at)"
+                        " VALUES ('check', %s, 'upsert', 1, %s, %s, now())",
+                        [(m["entity_id"], orjson.dumps(m["data"]).decode(), audience)
+                         for m in muts])
+                conn.commit()
+
+            times.append(_timed(write))
+    return times
+
+
+def bench_pull(client, headers) -> list[float]:
+    times = []
+    for _ in range(ROUNDS):
+        def pull():
+            cursor, got = None, 0
+            while True:
+                params = {"limit": PAGE} | ({"cursor": cursor} if cursor else {})
+                body = orjson.loads(client.get("/api/v1/sync/pull", headers=headers,
+                                               query_string=params).data)
+                got += len(body["changes"])
+                cursor = body["cursor"]
+                if not body["more"]:
+                    break
+            assert got >= TOTAL
+
+        times.append(_timed(pull))
+    return times
+
+
+def raw_pull(url: str) -> list[float]:
+    """The same pages read straight from the feed (JSON kept as text) and sent by orjson."""
+    times = []
+    with psycopg.connect(url) as conn:
+        for _ in range(ROUNDS):
+            def read():
+                after = 0
+                while True:
+                    rows = conn.execute(
+                        "SELECT seq, type, entity_id, op, version, data::text FROM changes "
+                        "WHERE seq > %s ORDER BY seq LIMIT %s", (after, PAGE)).fetchall()
+                    if not rows:
+                        break
+                    orjson.dumps({"changes": [
+                        {"type": t, "entity_id": str(e), "op": o, "version": v,
+                         "data": orjson.Fragment(d) if d is not None else None}
+                        for _s, t, e, o, v, d in rows], "cursor": str(rows[-1][0]),
+                        "more": len(rows) == PAGE})
+                    after = rows[-1][0]
+
+            times.append(_timed(read))
+    return times
+
+
+def _line(name, ours, raw, target):
+    a, b = statistics.median(ours), statistics.median(raw)
+    verdict = "ok" if a / b <= target else "OVER TARGET"
+    print(f"{name:<34} mingcha {a * 1000:8.1f} ms   raw SQL {b * 1000:8.1f} ms   "
+          f"ratio {a / b:5.2f}  (target <= {target})  {verdict}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    args = parser.parse_args()
+    name, url = _database(args.admin_url)
+    try:
+        app, site_id = _app(url, Path("/tmp") / name)
+        with app.app_context():
+            client = app.test_client()
+            device_id, headers = _sign_in(client, "writer")
+            _reader, reader_headers = _sign_in(client, "reader")
+            from server.models import User
+
+            writer = db.session.scalar(db.select(User).where(User.username == "writer"))
+            push_times = bench_push(client, device_id, headers, site_id)
+            raw_push_times = raw_push(url, site_id, str(writer.id), device_id)
+            while db.session.scalar(db.text("SELECT count(*) FROM changes")) < TOTAL + 20:
+                bench_push(client, device_id, headers, site_id)
+                db.session.rollback()
+            pull_times = bench_pull(client, reader_headers)
+            raw_pull_times = raw_pull(url)
+        print(f"PostgreSQL, {BATCH} mutations per push, {TOTAL}+ changes pulled in pages of "
+              f"{PAGE}; median of {ROUNDS} rounds")
+        _line(f"push {BATCH} mutations", push_times, raw_push_times, 3.0)
+        _line(f"pull {TOTAL} changes", pull_times, raw_pull_times, 2.0)
+    finally:
+        _drop(args.admin_url, name)
+
+
+if __name__ == "__main__":
+    main()
