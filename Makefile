@@ -37,6 +37,9 @@ worker: install
 test: install services
 	$(BIN)/python -m pytest
 
+bench: install services
+	$(BIN)/python bench/sync_bench.py
+
 lint: install
 	$(BIN)/ruff check server sync media tests bench manage.py
 
