@@ -8,6 +8,7 @@ Targets (issue 3): pull <= 2x raw, push <= 3x raw. Prints the figures and the ra
 
 import argparse
 import statistics
+import tempfile
 import sys
 import time
 import uuid
@@ -88,7 +89,7 @@ def bench_push(client, device_id, headers, site_id) -> list[float]:
     for _ in range(ROUNDS):
         body = {"device_id": device_id, "mutations": _mutations(site_id, BATCH)}
 
-        def push():
+        def push(body=body):
             response = client.post("/api/v1/sync/push", headers=headers, json=body)
             assert response.status_code == 200
             assert all(r["status"] == "applied" for r in response.json["results"])
@@ -104,7 +105,7 @@ def raw_push(url: str, site_id: str, user_id: str, device_id: str) -> list[float
         for _ in range(ROUNDS):
             muts = _mutations(site_id, BATCH)
 
-            def write():
+            def write(muts=muts):
                 with conn.cursor() as cur:
                     cur.executemany(
                         "INSERT INTO checks (id, version, created_at, updated_at, site_id, mode,"
@@ -185,7 +186,7 @@ def main():
     args = parser.parse_args()
     name, url = _database(args.admin_url)
     try:
-        app, site_id = _app(url, Path("/tmp") / name)
+        app, site_id = _app(url, Path(tempfile.mkdtemp(prefix=name)))
         with app.app_context():
             client = app.test_client()
             device_id, headers = _sign_in(client, "writer")

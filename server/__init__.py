@@ -37,8 +37,8 @@ def register_logging(app):
 def register_extensions(app):
     from . import access, locale, sqlite
     from .auth import passwords
-    from .sync import feed
     from .extensions import csrf, db, login_manager, migrate
+    from .sync import feed
 
     db.init_app(app)
     with app.app_context():

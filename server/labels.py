@@ -27,5 +27,6 @@ def category_label(category) -> str:
 
 
 def init_app(app):
-    app.jinja_env.globals.update(get_locale=get_locale, role_label=role_label, mode_label=mode_label,
-                                 severity_label=severity_label, category_label=category_label)
+    app.jinja_env.globals.update(get_locale=get_locale, role_label=role_label,
+                                 mode_label=mode_label, severity_label=severity_label,
+                                 category_label=category_label)

@@ -25,6 +25,7 @@ def select_locale() -> str:
 def init_app(app):
     from . import labels
 
+    # zh_CN is Babel's zh_Hans_CN; gettext finds its catalog under translations/zh.
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories="translations")
     labels.init_app(app)

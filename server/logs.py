@@ -36,7 +36,7 @@ def init_app(app):
         response.headers["X-Request-ID"] = g.get("request_id", "")
         actor = g.get("actor")
         # The path only: query strings and headers may carry secrets.
+        took = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
         log.info("%s %s %s %.1fms rid=%s user=%s", request.method, request.path,
-                 response.status_code, (time.perf_counter() - g.get("started", time.perf_counter())) * 1000,
-                 g.get("request_id", "-"), getattr(actor, "id", "-"))
+                 response.status_code, took, g.get("request_id", "-"), getattr(actor, "id", "-"))
         return response

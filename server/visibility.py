@@ -7,8 +7,19 @@ plan or a check: the time and plan of an unannounced check must not reach them.
 
 import sqlalchemy as sa
 
-from .models import (Case, Category, Check, Evidence, Finding, Plan, Rectification, Site,
-                     Unit, User, plan_assignees)
+from .models import (
+    Case,
+    Category,
+    Check,
+    Evidence,
+    Finding,
+    Plan,
+    Rectification,
+    Site,
+    Unit,
+    User,
+    plan_assignees,
+)
 
 STAFF = {"inspector", "reviewer", "compiler"}
 PLANNERS = {"inspector", "compiler"}

@@ -70,8 +70,9 @@ class FindingData(RecordData):
 
 
 class EvidenceData(RecordData):
-    SERVER_FIELDS: ClassVar[frozenset] = frozenset({"state", "failure", "review_state", "review_note", "media",
-                               "geofence", "distance_m", "derivatives", "created_by"})
+    SERVER_FIELDS: ClassVar[frozenset] = frozenset({
+        "state", "failure", "review_state", "review_note", "media", "geofence", "distance_m",
+        "derivatives", "created_by"})
 
     check_id: uuid.UUID | None = None
     finding_id: uuid.UUID | None = None

@@ -30,7 +30,8 @@ def init_db():
 
 @click.command("create-user")
 @click.argument("username")
-@click.option("--role", required=True, help="inspector, supervisor, reviewer, compiler, unit, admin")
+@click.option("--role", required=True,
+              help="inspector, supervisor, reviewer, compiler, unit, admin")
 @click.option("--unit", "unit_code", help="code of the user's unit (required for role unit)")
 @click.option("--name", help="the person's name as others read it")
 @click.option("--password", help="prompted for when absent")

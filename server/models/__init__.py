@@ -10,7 +10,7 @@ from .sync import AppliedMutation, Change
 from .user import ROLES, Device, LoginFailure, User
 
 __all__ = [
-    "AppliedMutation", "AuditEvent", "Change", "Bulletin", "Case", "Category", "Check", "Device", "Evidence", "Finding",
-    "LoginFailure", "Model", "Plan", "ROLES", "Rectification", "Site", "Unit", "User",
-    "plan_assignees", "plan_sites", "utcnow",
+    "ROLES", "AppliedMutation", "AuditEvent", "Bulletin", "Case", "Category", "Change", "Check",
+    "Device", "Evidence", "Finding", "LoginFailure", "Model", "Plan", "Rectification", "Site",
+    "Unit", "User", "plan_assignees", "plan_sites", "utcnow",
 ]

@@ -16,7 +16,8 @@ SITE_KIND_WORDS = {"机关科室": "office", "科室": "office", "办公": "offi
                    "村镇": "village", "村庄": "village", "其他": "other", "其它": "other"}
 ROLE_WORDS = {"督查组成员": "inspector", "检查员": "inspector", "督查员": "inspector",
               "监督员": "supervisor", "政风行风监督员": "supervisor", "行风监督员": "supervisor",
-              "审核员": "reviewer", "督查组长": "compiler", "汇编": "compiler",
+              "审核员": "reviewer", "审核人员": "reviewer", "督查组长": "compiler",
+              "督查组组长": "compiler", "汇编": "compiler",
               "汇编员": "compiler", "单位联系人": "unit", "联系人": "unit",
               "科室联系人": "unit", "管理员": "admin", "系统管理员": "admin"}
 MODELS = {"units": Unit, "sites": Site, "people": User}
