@@ -8,8 +8,8 @@ Targets (issue 3): pull <= 2x raw, push <= 3x raw. Prints the figures and the ra
 
 import argparse
 import statistics
-import tempfile
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path

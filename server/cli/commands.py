@@ -86,8 +86,9 @@ def housekeeping():
 def init_app(app):
     from ..demo.cli import demo
     from ..registry.cli import import_registry
+    from .phone import phone
 
-    for command in (init_db, create_user, housekeeping, import_registry, demo):
+    for command in (init_db, create_user, housekeeping, import_registry, demo, phone):
         app.cli.add_command(command)
 
 
