@@ -57,13 +57,15 @@ def register_extensions(app):
 def register_blueprints(app):
     from . import access
     from .api.views import bp as api_bp
+    from .evidence.views import bp as evidence_bp
     from .auth.api import bp as auth_api_bp
     from .extensions import csrf
     from .health.views import bp as health_bp
     from .sync.views import bp as sync_bp
+    from .uploads.views import bp as uploads_bp
     from .web.views import bp as web_bp
 
-    for bp in (api_bp, auth_api_bp, sync_bp):
+    for bp in (api_bp, auth_api_bp, sync_bp, uploads_bp, evidence_bp):
         csrf.exempt(bp)  # bearer tokens, no cookies: nothing for a forged form to ride on
         app.register_blueprint(bp)
     app.register_blueprint(health_bp)

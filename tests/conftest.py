@@ -75,9 +75,10 @@ def backend(request):
 
 
 @pytest.fixture
-def app(databases, backend):
+def app(databases, backend, tmp_path):
     urls, instance = databases
-    app = create_app(_config(urls[backend], instance))
+    app = create_app(_config(urls[backend], instance) | {
+        "MEDIA_ROOT": str(tmp_path / "media"), "UPLOAD_DIR": str(tmp_path / "uploads")})
     with app.app_context():
         from server.registry.services import seed_categories
 

@@ -7,10 +7,11 @@ from .check import Check, Evidence, Finding
 from .plan import Plan, plan_assignees, plan_sites
 from .registry import Category, Site, Unit
 from .sync import AppliedMutation, Change
+from .upload import Upload
 from .user import ROLES, Device, LoginFailure, User
 
 __all__ = [
     "ROLES", "AppliedMutation", "AuditEvent", "Bulletin", "Case", "Category", "Change", "Check",
     "Device", "Evidence", "Finding", "LoginFailure", "Model", "Plan", "Rectification", "Site",
-    "Unit", "User", "plan_assignees", "plan_sites", "utcnow",
+    "Unit", "Upload", "User", "plan_assignees", "plan_sites", "utcnow",
 ]

@@ -13,6 +13,7 @@ from ..api.routing import ApiBlueprint
 from ..errors import Problem
 from ..extensions import db
 from . import pull as feed
+from ..uploads.views import enqueue_media
 from .push import apply_batch
 
 bp = ApiBlueprint("sync", __name__, url_prefix="/api/v1/sync")
@@ -45,6 +46,7 @@ def push(body: PushRequest):
                       _("device_id is not the device this token was issued to."))
     results = apply_batch(body.mutations, g.actor, g.device)
     db.session.commit()
+    enqueue_media()
     answer = {"results": [{k: (str(v) if k == "id" else v) for k, v in r.items()}
                           for r in results],
               "cursor": cursors.encode(feed.head(), _key())}

@@ -31,6 +31,7 @@ class EvidenceRules:
         else:
             raise Rejected(403, _("Your role may not add evidence."))
         self.update(user, evidence, fields)
+        _meet_upload(evidence)
         return evidence
 
     def may_change(self, user, evidence):
@@ -65,3 +66,15 @@ def _rectification_listing(user, evidence_id) -> uuid.UUID | None:
         if str(evidence_id) in (rect.evidence_ids or []):
             return rect.id
     return None
+
+
+def _meet_upload(evidence: Evidence):
+    """The file may have arrived before the record: they meet by evidence id."""
+    from ...uploads.services import attach, completed_upload
+
+    upload = completed_upload(evidence.id)
+    if upload is None:
+        return
+    if upload.sha256 != evidence.sha256:
+        raise Rejected(409, _("The file uploaded for this evidence has another sha256."))
+    attach(evidence)

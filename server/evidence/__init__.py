@@ -1,0 +1,1 @@
+"""Evidence records and their files, for those allowed to see them."""

@@ -1,0 +1,1 @@
+"""Evidence files arrive by the tus resumable upload protocol."""

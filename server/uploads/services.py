@@ -1,0 +1,226 @@
+"""Resumable uploads: create, append bytes, finish into write-once storage, terminate.
+
+The bytes of an upload in progress are staged in ``UPLOAD_DIR`` (shared by the web
+hosts), appended at the offset the database holds. One request writes at a time,
+holding a short lease on the upload row.
+"""
+
+import hashlib
+import os
+import secrets
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import gettext as _
+
+from ..errors import Problem
+from ..extensions import db
+from ..models import Check, Evidence, Upload, utcnow
+from ..storage import original_key, storage
+from ..sync.rules import can_see
+
+CHUNK = 1024 * 1024
+LEASE = timedelta(seconds=60)
+# sha256 of bytes received so far, per upload, in this process: saves reading a
+# finished file again. Another process resuming the upload re-reads instead.
+_hashers: dict[uuid.UUID, tuple[int, "hashlib._Hash"]] = {}
+
+
+def staging_path(upload_id: uuid.UUID) -> Path:
+    folder = Path(current_app.config["UPLOAD_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{upload_id}.part"  # ours, never a name a client chose
+
+
+def _refuse(status: int, title: str, detail: str):
+    raise Problem(status, title, detail)
+
+
+def _authorise(user, evidence_id: uuid.UUID, check_id: uuid.UUID | None, sha256: str):
+    """The uploader must be the one who may write this evidence."""
+    evidence = db.session.get(Evidence, evidence_id)
+    if evidence is not None:
+        if evidence.created_by != user.id or evidence.deleted_at is not None:
+            _refuse(403, _("Not allowed"), _("This evidence is not yours to upload."))
+        if evidence.sha256 != sha256:
+            _refuse(409, _("Different file"), _("The evidence record names another file "
+                                                 "(its sha256 differs)."))
+        return evidence
+    if user.role in ("inspector", "supervisor"):
+        check = db.session.get(Check, check_id) if check_id else None
+        if check is None or check.created_by != user.id or not can_see(user, check):
+            _refuse(403, _("Not allowed"), _("Upload evidence only for your own checks; "
+                                             "send check_id in Upload-Metadata."))
+    elif user.role != "unit":
+        _refuse(403, _("Not allowed"), _("Your role may not upload evidence."))
+    return None
+
+
+def create(user, length: int, meta: dict) -> Upload:
+    """A new upload, or one already complete when this file is stored for the evidence."""
+    evidence = _authorise(user, meta["evidence_id"], meta.get("check_id"), meta["sha256"])
+    now = utcnow()
+    expires = now + timedelta(seconds=current_app.config["UPLOAD_EXPIRES_SECONDS"])
+    upload = Upload(id=uuid.uuid4(), evidence_id=meta["evidence_id"],
+                    check_id=meta.get("check_id"), user_id=user.id, length=length, offset=0,
+                    sha256=meta["sha256"], kind=meta["kind"], metadata_=meta["raw"],
+                    expires_at=expires)
+    if _already_stored(evidence, meta["evidence_id"], meta["sha256"], length):
+        upload.offset, upload.state, upload.completed_at = length, "complete", now
+    else:
+        staging_path(upload.id).touch(exist_ok=False)
+    db.session.add(upload)
+    db.session.flush()
+    return upload
+
+
+def _already_stored(evidence, evidence_id, sha256: str, length: int) -> bool:
+    if evidence is not None and evidence.storage_key and evidence.sha256 == sha256:
+        return True
+    return db.session.scalar(db.select(Upload.id).where(
+        Upload.evidence_id == evidence_id, Upload.state == "complete",
+        Upload.sha256 == sha256, Upload.length == length).limit(1)) is not None
+
+
+def take_lease(upload: Upload) -> str:
+    """Claim the upload for this request, or 423 while another request holds it."""
+    token, now = secrets.token_hex(16), utcnow()
+    claimed = db.session.execute(
+        db.update(Upload).where(Upload.id == upload.id,
+                                (Upload.lease.is_(None)) | (Upload.lease_until < now))
+        .values(lease=token, lease_until=now + LEASE)).rowcount
+    db.session.commit()
+    if not claimed:
+        raise Problem(423, _("Upload busy"), _("Another request is writing to this upload; "
+                                               "retry after it ends."),
+                      headers={"Retry-After": "5"})
+    return token
+
+
+def release_lease(upload_id: uuid.UUID, token: str):
+    db.session.execute(db.update(Upload).where(Upload.id == upload_id, Upload.lease == token)
+                       .values(lease=None, lease_until=None))
+    db.session.commit()
+
+
+def _renew(upload_id: uuid.UUID, token: str):
+    db.session.execute(db.update(Upload).where(Upload.id == upload_id, Upload.lease == token)
+                       .values(lease_until=utcnow() + LEASE))
+    db.session.commit()
+
+
+def _running_hash(upload: Upload, start: int):
+    """A copy of this process's sha256 of the bytes before ``start``, if it has one."""
+    if start == 0:
+        return hashlib.sha256()
+    seen = _hashers.get(upload.id)
+    return seen[1].copy() if seen is not None and seen[0] == start else None
+
+
+def append(upload: Upload, token: str, read, checksum) -> tuple[int, bool]:
+    """Write what ``read(n)`` yields at the upload's offset; return (new offset, broken).
+
+    With a checksum, the chunk counts only when it matches (460 otherwise) and a chunk
+    cut short is dropped; without one, whatever arrived before a broken connection is
+    kept. The staging file is cut back to the offset first, dropping any half-written
+    tail an interrupted request left behind.
+    """
+    start = upload.offset
+    digest = checksum and hashlib.new(checksum[0])
+    whole = _running_hash(upload, start)
+    written, broken, renewed = 0, False, 0
+    with open(staging_path(upload.id), "r+b") as f:
+        f.truncate(start)
+        f.seek(start)
+        while start + written < upload.length:
+            try:
+                chunk = read(min(CHUNK, upload.length - start - written))
+            except OSError:  # the client went away mid-body
+                broken = True
+                break
+            if not chunk:
+                break
+            f.write(chunk)
+            written += len(chunk)
+            for h in (digest, whole):
+                if h:
+                    h.update(chunk)
+            if written - renewed > 64 * CHUNK:
+                _renew(upload.id, token)
+                renewed = written
+        if digest and (broken or digest.digest() != checksum[1]):
+            f.truncate(start)
+            if not broken:
+                raise Problem(460, _("Checksum mismatch"), _(
+                    "The chunk does not match Upload-Checksum; it was discarded. Send it "
+                    "again from offset %(offset)s.", offset=start))
+            written = 0
+        f.flush()
+        os.fsync(f.fileno())
+    if whole is not None:
+        _hashers[upload.id] = (start + written, whole)
+    return start + written, broken
+
+
+def file_sha256(upload: Upload) -> str:
+    seen = _hashers.pop(upload.id, None)
+    if seen is not None and seen[0] == upload.length:
+        return seen[1].hexdigest()
+    digest = hashlib.sha256()
+    with open(staging_path(upload.id), "rb") as f:
+        while block := f.read(CHUNK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def finish(upload: Upload):
+    """The last byte arrived: check the whole file, keep it write-once, meet the evidence."""
+    path = staging_path(upload.id)
+    if file_sha256(upload) != upload.sha256:
+        path.unlink(missing_ok=True)
+        upload.state, upload.offset = "failed", 0
+        return False
+    store = storage()
+    key = original_key(upload.evidence_id)
+    if not store.exists(key):
+        with open(path, "rb") as f:
+            store.save(key, f)
+    path.unlink(missing_ok=True)
+    upload.state, upload.completed_at = "complete", utcnow()
+    evidence = db.session.get(Evidence, upload.evidence_id)
+    if evidence is not None:
+        attach(evidence)
+    return True
+
+
+def attach(evidence: Evidence):
+    """The original of this evidence is stored: process it (after the commit)."""
+    if evidence.storage_key is None:
+        evidence.storage_key = original_key(evidence.id)
+        evidence.uploaded_at = utcnow()
+        evidence.state = "processing"
+        db.session.info.setdefault("media_jobs", set()).add(evidence.id)
+
+
+def completed_upload(evidence_id: uuid.UUID) -> Upload | None:
+    return db.session.scalar(db.select(Upload).where(
+        Upload.evidence_id == evidence_id, Upload.state == "complete").limit(1))
+
+
+def terminate(upload: Upload):
+    """Forget an upload. A stored original stays: originals are write-once."""
+    staging_path(upload.id).unlink(missing_ok=True)
+    _hashers.pop(upload.id, None)
+    db.session.delete(upload)
+
+
+def purge_expired() -> int:
+    """Remove unfinished uploads past their expiry (a periodic job)."""
+    expired = db.session.scalars(db.select(Upload).where(
+        Upload.state != "complete", Upload.expires_at < utcnow())).all()
+    for upload in expired:
+        terminate(upload)
+    db.session.commit()
+    return len(expired)

@@ -1,0 +1,251 @@
+"""/api/v1/uploads: tus 1.0.0 with creation, creation-with-upload, checksum, termination
+and expiration, so any tus client (tus-js-client, TUSKit, tus-android-client, tuspy) works."""
+
+import re
+import uuid
+from email.utils import format_datetime
+
+from flask import Response, current_app, g, request, url_for
+from flask_babel import gettext as _
+from werkzeug.exceptions import ClientDisconnected
+
+from sync import tus
+
+from ..access import ALL, PUBLIC
+from ..api.routing import ApiBlueprint
+from ..errors import Problem
+from ..extensions import db
+from ..models import Upload
+from . import services
+
+bp = ApiBlueprint("uploads", __name__, url_prefix="/api/v1/uploads")
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+KINDS = ("photo", "audio", "video")
+
+
+@bp.after_request
+def tus_headers(response: Response) -> Response:
+    """Tus-Resumable on every answer; CORS that lets browsers read the tus headers."""
+    response.headers["Tus-Resumable"] = tus.VERSION
+    response.headers["Access-Control-Allow-Origin"] = current_app.config["CORS_ORIGINS"]
+    response.headers["Access-Control-Expose-Headers"] = ", ".join(tus.EXPOSED_HEADERS)
+    return response
+
+
+def _check_version():
+    if request.headers.get("Tus-Resumable") != tus.VERSION:
+        raise Problem(412, _("Unsupported tus version"),
+                      _("Send Tus-Resumable: 1.0.0."), headers={"Tus-Version": tus.VERSION})
+
+
+def _header_problem(error: tus.TusError) -> Problem:
+    return Problem(400, _("Bad tus header"), str(error))
+
+
+def _metadata() -> dict:
+    try:
+        raw = tus.parse_metadata(request.headers.get("Upload-Metadata"))
+    except tus.TusError as error:
+        raise _header_problem(error) from None
+    errors = []
+    parsed = {"raw": raw}
+    for key in ("evidence_id", "check_id"):
+        if raw.get(key):
+            try:
+                parsed[key] = uuid.UUID(raw[key])
+            except ValueError:
+                errors.append({"field": key, "message": _("Must be a UUID.")})
+    if "evidence_id" not in raw:
+        errors.append({"field": "evidence_id", "message": _("This field is required.")})
+    if raw.get("kind") not in KINDS:
+        errors.append({"field": "kind", "message": _("Must be photo, audio or video.")})
+    if not SHA256.match(raw.get("sha256", "")):
+        errors.append({"field": "sha256", "message": _("Must be the file's sha256 in hex.")})
+    if errors:
+        raise Problem(400, _("Bad Upload-Metadata"), _("Some metadata is missing or wrong; "
+                      "see 'errors'."), errors=errors)
+    return parsed | {"kind": raw["kind"], "sha256": raw["sha256"]}
+
+
+def _expires(upload: Upload) -> dict:
+    if upload.state == "complete":
+        return {}
+    return {"Upload-Expires": format_datetime(upload.expires_at, usegmt=True)}
+
+
+def _find(upload_id: str) -> Upload:
+    try:
+        upload = db.session.get(Upload, uuid.UUID(upload_id))
+    except ValueError:
+        upload = None
+    if upload is None or upload.user_id != g.actor.id:  # another's upload: not found
+        raise Problem(404, _("Not found"), _("No such upload; create a new one."))
+    if upload.state == "receiving" and upload.expires_at < services.utcnow():
+        raise Problem(410, _("Upload expired"), _("This upload expired; create a new one."))
+    if upload.state == "failed":
+        raise Problem(410, _("Upload failed"), _("The file did not match its sha256 and was "
+                                                 "discarded; upload it again."))
+    return upload
+
+
+@bp.operation("", "OPTIONS", summary="What this tus server supports", roles=PUBLIC,
+              tag="uploads", responses={204: "Tus-Version, Tus-Extension, Tus-Max-Size, "
+                                        "Tus-Checksum-Algorithm"})
+def options_root():
+    """tus discovery, also the CORS preflight of browser clients."""
+    return _options()
+
+
+@bp.operation("/<upload_id>", "OPTIONS", summary="CORS preflight of an upload", roles=PUBLIC,
+              tag="uploads", responses={204: "As for /uploads"})
+def options_one(upload_id: str):
+    """The same answer as for the collection."""
+    return _options()
+
+
+def _options() -> Response:
+    return Response(status=204, headers={
+        "Tus-Version": tus.VERSION, "Tus-Extension": ",".join(tus.EXTENSIONS),
+        "Tus-Max-Size": str(current_app.config["TUS_MAX_SIZE"]),
+        "Tus-Checksum-Algorithm": ",".join(tus.CHECKSUMS),
+        "Access-Control-Allow-Methods": "POST, HEAD, PATCH, DELETE, OPTIONS",
+        "Access-Control-Allow-Headers": ", ".join(tus.REQUEST_HEADERS),
+        "Access-Control-Max-Age": "86400"})
+
+
+@bp.operation("", "POST", summary="Create an upload (optionally with its first bytes)",
+              roles=ALL, tag="uploads", responses={
+                  201: "Created; Location names the upload", 403: "Not your evidence",
+                  409: "The evidence names another file", 412: "Not tus 1.0.0",
+                  413: "Larger than Tus-Max-Size", 460: "First chunk failed its checksum"})
+def create():
+    """`Upload-Length` and `Upload-Metadata` with `evidence_id`, `check_id`, `kind`,
+    `filename`, `filetype` and `sha256`. The same file again for the same evidence is
+    answered with an upload that is already complete (`Upload-Offset` = length)."""
+    _check_version()
+    try:
+        length = tus.parse_number(request.headers.get("Upload-Length"), "Upload-Length")
+    except tus.TusError as error:
+        raise _header_problem(error) from None
+    if length > current_app.config["TUS_MAX_SIZE"]:
+        raise Problem(413, _("File too large"), _("Files may be at most %(n)s bytes.",
+                                                  n=current_app.config["TUS_MAX_SIZE"]))
+    upload = services.create(g.actor, length, _metadata())
+    db.session.commit()
+    headers = {"Location": url_for("uploads.head", upload_id=str(upload.id), _external=True)}
+    if request.content_length and upload.state == "receiving":
+        response = _patch(upload, 201)
+        response.headers.update(headers)
+        return response
+    return Response(status=201, headers=headers | {"Upload-Offset": str(upload.offset)}
+                    | _expires(upload))
+
+
+@bp.operation("/<upload_id>", "HEAD", summary="How much of the upload arrived",
+              roles=ALL, tag="uploads", responses={200: "Upload-Offset, Upload-Length",
+                                                   404: "No such upload", 410: "Expired"})
+def head(upload_id: str):
+    """Resume from `Upload-Offset`."""
+    _check_version()
+    upload = _find(upload_id)
+    return Response(status=200, headers={
+        "Upload-Offset": str(upload.offset), "Upload-Length": str(upload.length),
+        "Upload-Metadata": tus.encode_metadata(upload.metadata_), "Cache-Control": "no-store",
+        **_expires(upload)})
+
+
+@bp.operation("/<upload_id>", "PATCH", summary="Append bytes at Upload-Offset", roles=ALL,
+              tag="uploads", responses={
+                  204: "Stored; Upload-Offset is the new offset", 409: "Wrong offset",
+                  415: "Not application/offset+octet-stream", 423: "Another request writes",
+                  460: "Checksum mismatch (chunk discarded, or the whole file on the last "
+                       "byte: nothing kept)"})
+def patch(upload_id: str):
+    """Send the bytes from `Upload-Offset` with an optional `Upload-Checksum`."""
+    _check_version()
+    return _patch(_find(upload_id), 204)
+
+
+@bp.operation("/<upload_id>", "POST", summary="PATCH or DELETE for clients that can only "
+              "POST (X-HTTP-Method-Override)", roles=ALL, tag="uploads",
+              responses={204: "As PATCH or DELETE", 400: "No override"})
+def override(upload_id: str):
+    """tus-js-client's overridePatchMethod and similar."""
+    method = request.headers.get("X-HTTP-Method-Override", "").upper()
+    if method == "PATCH":
+        return patch(upload_id=upload_id)
+    if method == "DELETE":
+        return terminate(upload_id=upload_id)
+    raise Problem(400, _("Bad request"), _("Use PATCH or DELETE (or X-HTTP-Method-Override)."))
+
+
+def _patch(upload: Upload, status: int) -> Response:
+    if request.mimetype != tus.OFFSET_TYPE:
+        raise Problem(415, _("Unsupported content type"),
+                      _("Send the bytes as application/offset+octet-stream."))
+    try:
+        offset = tus.parse_number(request.headers.get("Upload-Offset", "0" if status == 201
+                                                      else None), "Upload-Offset")
+        checksum = tus.parse_checksum(request.headers.get("Upload-Checksum"))
+    except tus.TusError as error:
+        raise _header_problem(error) from None
+    if upload.state == "complete":
+        return Response(status=status, headers={"Upload-Offset": str(upload.offset)})
+    if offset != upload.offset:
+        raise Problem(409, _("Wrong offset"), _("The upload is at offset %(n)s; HEAD it and "
+                      "send from there.", n=upload.offset))
+    return _write(upload, checksum, status)
+
+
+def _read(n: int) -> bytes:
+    try:
+        return request.stream.read(n)
+    except ClientDisconnected as gone:
+        raise OSError("client disconnected") from gone
+
+
+def _write(upload: Upload, checksum, status: int) -> Response:
+    request.max_content_length = None  # streamed to disk, never held: only Tus-Max-Size
+    upload_id = upload.id
+    token = services.take_lease(upload)
+    try:
+        upload = db.session.get(Upload, upload_id, populate_existing=True)
+        offset, broken = services.append(upload, token, _read, checksum)
+        upload.offset = offset
+        finished = offset == upload.length and services.finish(upload)
+        failed = upload.state == "failed"
+        db.session.commit()
+    finally:
+        db.session.rollback()
+        services.release_lease(upload_id, token)
+    if failed:
+        raise Problem(460, _("Checksum mismatch"), _("The file's sha256 differs from the "
+                      "metadata; nothing of it was kept. Upload it again."))
+    if finished:
+        enqueue_media()
+    if broken:
+        raise Problem(400, _("Connection broken"), _("The body ended early; HEAD the upload "
+                      "and resume."))
+    return Response(status=status, headers={"Upload-Offset": str(offset)} | _expires(upload))
+
+
+def enqueue_media():
+    """Queue the media jobs the commit asked for; if Redis is down they wait in the
+    database (state ``processing``) for the sweeper."""
+    from ..media_jobs import queue_processing
+
+    for evidence_id in db.session.info.pop("media_jobs", set()):
+        queue_processing(evidence_id)
+
+
+@bp.operation("/<upload_id>", "DELETE", summary="Terminate an upload", roles=ALL,
+              tag="uploads", responses={204: "Gone; a stored original stays (write-once)"})
+def terminate(upload_id: str):
+    """Stop an upload and free its space."""
+    _check_version()
+    upload = _find(upload_id)
+    token = services.take_lease(upload)
+    services.terminate(db.session.get(Upload, upload.id))
+    db.session.commit()
+    del token  # the row, and its lease, are gone
+    return Response(status=204)
