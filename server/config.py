@@ -77,6 +77,7 @@ def load(env=None) -> dict:
         "UPLOAD_DIR": env.get("UPLOAD_DIR") or str(instance / "uploads"),
         "TUS_MAX_SIZE": _int(env, "TUS_MAX_SIZE", 2 * 1024**3),
         "UPLOAD_EXPIRES_SECONDS": _int(env, "UPLOAD_EXPIRES_SECONDS", 7 * 86400),
+        "SWEEP_SECONDS": _int(env, "SWEEP_SECONDS", 300),
         "CORS_ORIGINS": env.get("CORS_ORIGINS") or "*",
         "MAX_CONTENT_LENGTH": _int(env, "MAX_BODY_BYTES", 5 * 1024 * 1024),
         "ARGON2_TIME_COST": _int(env, "ARGON2_TIME_COST", 3),

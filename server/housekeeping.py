@@ -14,3 +14,10 @@ def purge_login_failures() -> int:
             (LoginFailure.locked_until.is_(None)) | (LoginFailure.locked_until < now)))
     db.session.commit()
     return result.rowcount
+
+
+def purge_expired_uploads() -> int:
+    """Remove unfinished uploads past their Upload-Expires. Safe to run twice."""
+    from .uploads.services import purge_expired
+
+    return purge_expired()

@@ -12,6 +12,12 @@ class AppWorker(Worker):
 
     app = None
 
+    def run_maintenance_tasks(self):
+        """rq's own clean-up, then Mingcha's sweeper: evidence that could not be queued
+        (Redis was down) or whose job was lost is queued again."""
+        super().run_maintenance_tasks()
+        sweep(self.app)
+
     def perform_job(self, job, queue, execution):
         with self.app.app_context():
             # The horse is a fork: pooled connections belong to the parent.
@@ -22,6 +28,16 @@ class AppWorker(Worker):
                 db.session.remove()
 
 
+def sweep(app):
+    from .media_jobs import requeue
+
+    with app.app_context():
+        try:
+            requeue()
+        finally:
+            db.session.remove()
+
+
 def run(app, queue_names=jobs.QUEUES, burst: bool = False) -> bool:
     """Work the named queues until stopped (or until they are empty, with ``burst``)."""
     with app.app_context():
@@ -30,6 +46,8 @@ def run(app, queue_names=jobs.QUEUES, burst: bool = False) -> bool:
             raise RuntimeError("REDIS_URL is unset: there is nothing for a worker to do; "
                                "jobs run in-process")
         queues = [jobs.queue(name) for name in queue_names]
-    worker = AppWorker(queues, connection=connection, serializer=JSONSerializer)
+    worker = AppWorker(queues, connection=connection, serializer=JSONSerializer,
+                       maintenance_interval=app.config["SWEEP_SECONDS"])
     worker.app = app
+    sweep(app)  # at start too: a restarted worker picks up what waited
     return worker.work(burst=burst, with_scheduler=True)

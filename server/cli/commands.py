@@ -77,10 +77,21 @@ def worker(queues, burst):
 def housekeeping():
     """Queue the periodic clean-up (run it from cron or a timer)."""
     from .. import jobs
-    from ..housekeeping import purge_login_failures
+    from ..housekeeping import purge_expired_uploads, purge_login_failures
 
-    outcome = jobs.enqueue("default", purge_login_failures, job_id="housekeeping:login-failures")
-    click.echo(f"housekeeping: {outcome}")
+    for name, job in (("login-failures", purge_login_failures),
+                      ("expired-uploads", purge_expired_uploads)):
+        outcome = jobs.enqueue("default", job, job_id=f"housekeeping:{name}")
+        click.echo(f"housekeeping {name}: {outcome}")
+
+
+@click.command("requeue")
+@with_appcontext
+def requeue():
+    """Queue media jobs for evidence waiting in the database (workers do this too)."""
+    from ..media_jobs import requeue as sweep
+
+    click.echo(f"queued {sweep()} media jobs")
 
 
 def init_app(app):
@@ -88,7 +99,8 @@ def init_app(app):
     from ..registry.cli import import_registry
     from .phone import phone
 
-    for command in (init_db, create_user, housekeeping, import_registry, demo, phone):
+    for command in (init_db, create_user, housekeeping, requeue, import_registry, demo,
+                    phone):
         app.cli.add_command(command)
 
 

@@ -96,6 +96,11 @@ class Evidence(Record, Deletable, Model):
     derivatives: Mapped[dict | None] = mapped_column(JSON)
     storage_key: Mapped[str | None] = mapped_column(sa.String(255))
     uploaded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What processing found that a reviewer should weigh: near duplicates, a capture
+    # time outside the check (a gallery import?), the phone's clock being off.
+    flags: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
+    phash: Mapped[str | None] = mapped_column(sa.String(16))
+    clock_offset_s: Mapped[float | None] = mapped_column(sa.Float)
 
     check = relationship("Check")
     finding = relationship("Finding")

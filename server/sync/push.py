@@ -69,6 +69,8 @@ def _upsert(m: Mutation, user, record):
             raise Rejected(404, _("The record does not exist; send base_version null to "
                                   "create it."))
         record = rules.create(user, m.entity_id, fields)
+        if hasattr(record, "clock_offset_s"):
+            record.clock_offset_s = db.session.info.get("push_clock_offset")
         db.session.add(record)
         remember(record)
         return record
@@ -193,8 +195,20 @@ def _all_at_once(mutations: list[Mutation], user, device) -> list[dict]:
             for m, r in zip(mutations, records, strict=True)]
 
 
-def apply_batch(mutations: list[Mutation], user, device) -> list[dict]:
-    """One result per mutation, in order. A rejected one does not stop the rest."""
+def apply_batch(mutations: list[Mutation], user, device, clock_offset=None) -> list[dict]:
+    """One result per mutation, in order. A rejected one does not stop the rest.
+
+    ``clock_offset`` (seconds the phone's clock is ahead, from its Date header) is kept
+    on new evidence, so a reviewer can judge the times the phone reported.
+    """
+    db.session.info["push_clock_offset"] = clock_offset
+    try:
+        return _in_one_go_or_one_by_one(mutations, user, device)
+    finally:
+        db.session.info.pop("push_clock_offset", None)
+
+
+def _in_one_go_or_one_by_one(mutations, user, device) -> list[dict]:
     try:
         with db.session.begin_nested():
             return _all_at_once(mutations, user, device)

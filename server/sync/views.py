@@ -1,7 +1,7 @@
 """POST /api/v1/sync/push and GET /api/v1/sync/pull (api.md "Sync of records")."""
 
 import orjson
-from flask import Response, current_app, g
+from flask import Response, current_app, g, request
 from flask_babel import gettext as _
 
 from sync import cursor as cursors
@@ -12,8 +12,9 @@ from ..api.openapi import ProblemDocument
 from ..api.routing import ApiBlueprint
 from ..errors import Problem
 from ..extensions import db
-from . import pull as feed
+from ..models import utcnow
 from ..uploads.views import enqueue_media
+from . import pull as feed
 from .push import apply_batch
 
 bp = ApiBlueprint("sync", __name__, url_prefix="/api/v1/sync")
@@ -44,13 +45,20 @@ def push(body: PushRequest):
     if body.device_id != g.device.id:
         raise Problem(403, _("Wrong device"),
                       _("device_id is not the device this token was issued to."))
-    results = apply_batch(body.mutations, g.actor, g.device)
+    results = apply_batch(body.mutations, g.actor, g.device, _clock_offset())
     db.session.commit()
     enqueue_media()
     answer = {"results": [{k: (str(v) if k == "id" else v) for k, v in r.items()}
                           for r in results],
               "cursor": cursors.encode(feed.head(), _key())}
     return _json(answer)
+
+
+def _clock_offset() -> float | None:
+    """Seconds the phone's clock is ahead of ours, when it sent a Date header."""
+    if request.date is None:
+        return None
+    return round((request.date - utcnow()).total_seconds(), 1)
 
 
 @bp.operation("/pull", "GET", summary="Receive changes", roles=ALL, tag="sync",

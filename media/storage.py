@@ -1,0 +1,151 @@
+"""Where evidence bytes live: the storage interface, its keys and the backend chooser.
+
+Keys are built here from evidence ids, never from a client's filename. Originals are
+write-once; derivatives (thumbnails, previews) live under their own prefix and may be
+rebuilt. Backends: ``LocalStorage`` (media/storage_local.py, the default) and
+``S3Storage`` (media/storage_s3.py, any S3-compatible object store).
+"""
+
+import abc
+import re
+import uuid
+from collections.abc import Iterator
+from typing import BinaryIO
+from urllib.parse import parse_qs, urlsplit
+
+CHUNK = 1024 * 1024  # bytes per read and per yielded piece: small enough to keep memory flat
+ORIGINALS = "originals/"
+DERIVATIVES = "derivatives/"
+MAX_KEY = 255  # the width of evidence.storage_key
+
+# The only derivative names a job may write: kind, optional pixel size, known extension.
+DERIVATIVE_NAME = re.compile(r"(thumb|preview|poster)(-[1-9][0-9]{1,3})?\.(jpg|webp|mp4|m4a)")
+# A segment starts with a letter or digit, so no "..", no hidden or temporary files.
+_SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+class StorageError(Exception):
+    """A storage operation failed."""
+
+
+class AlreadyExists(StorageError):
+    """A write-once key is already taken."""
+
+
+class NotFound(StorageError):
+    """No object is stored under the key."""
+
+
+class InvalidKey(StorageError, ValueError):
+    """The key is not one this library builds."""
+
+
+def _evidence_uuid(evidence_id) -> uuid.UUID:
+    if isinstance(evidence_id, uuid.UUID):
+        return evidence_id
+    try:
+        return uuid.UUID(str(evidence_id))
+    except ValueError:
+        raise InvalidKey(f"not an evidence id: {evidence_id!r}") from None
+
+
+def _fanout(evidence_id) -> str:
+    """Two levels of two hex digits, so no directory holds more than 256 entries per level."""
+    value = _evidence_uuid(evidence_id)
+    return f"{value.hex[:2]}/{value.hex[2:4]}/{value}"
+
+
+def original_key(evidence_id) -> str:
+    """The key of an evidence's original bytes: ``originals/ab/cd/<uuid>``."""
+    return ORIGINALS + _fanout(evidence_id)
+
+
+def derivative_key(evidence_id, name: str) -> str:
+    """The key of a derivative such as ``thumb.jpg``: ``derivatives/ab/cd/<uuid>/<name>``."""
+    if not isinstance(name, str) or not DERIVATIVE_NAME.fullmatch(name):
+        raise InvalidKey(f"not a derivative name: {name!r}")
+    return f"{DERIVATIVES}{_fanout(evidence_id)}/{name}"
+
+
+def is_original(key: str) -> bool:
+    """Whether the key names an original, which is write-once."""
+    return key.startswith(ORIGINALS)
+
+
+def check_key(key: str) -> str:
+    """Return the key if it is a safe relative path of plain segments; raise InvalidKey."""
+    if not isinstance(key, str) or not 0 < len(key) <= MAX_KEY:
+        raise InvalidKey(f"bad key: {key!r}")
+    # Defence in depth: keys come from original_key/derivative_key, but a backend must
+    # never be talked into writing outside its root whatever it is given.
+    if not all(_SEGMENT.fullmatch(part) for part in key.split("/")):
+        raise InvalidKey(f"bad key: {key!r}")
+    return key
+
+
+def check_write(key: str, overwrite: bool) -> str:
+    """Check a key about to be written; originals may never be overwritten."""
+    check_key(key)
+    if overwrite and is_original(key):
+        raise StorageError(f"originals are write-once: {key}")
+    return key
+
+
+def check_range(start: int, end: int | None) -> None:
+    """Refuse a negative or reversed byte range."""
+    if start < 0 or (end is not None and end < start):
+        raise ValueError(f"bad byte range: {start}-{end}")
+
+
+class Storage(abc.ABC):
+    """Open, save, stream and delete objects by key; ranges are [start, end) in bytes."""
+
+    @abc.abstractmethod
+    def save(self, key: str, fileobj: BinaryIO, *, overwrite: bool = False) -> int:
+        """Copy fileobj to key in chunks and return the bytes written.
+
+        Without overwrite an existing key raises AlreadyExists; originals never overwrite.
+        """
+
+    @abc.abstractmethod
+    def open(self, key: str) -> BinaryIO:
+        """A binary file object reading the object from its start."""
+
+    @abc.abstractmethod
+    def stream(
+        self, key: str, start: int = 0, end: int | None = None, chunk: int = CHUNK
+    ) -> Iterator[bytes]:
+        """Yield bytes start..end (end exclusive, clamped to the size) in pieces of chunk."""
+
+    @abc.abstractmethod
+    def size(self, key: str) -> int:
+        """The object's size in bytes; NotFound if there is none."""
+
+    @abc.abstractmethod
+    def exists(self, key: str) -> bool:
+        """Whether an object is stored under the key."""
+
+    @abc.abstractmethod
+    def delete(self, key: str) -> None:
+        """Remove the object; removing a missing one is not an error."""
+
+
+def storage_from_url(url: str) -> Storage:
+    """``s3://bucket/prefix?endpoint=http://host:9000`` → S3Storage; a path → LocalStorage."""
+    parts = urlsplit(url)
+    if parts.scheme == "s3":
+        from media.storage_s3 import S3Storage
+
+        if not parts.netloc:
+            raise ValueError(f"no bucket in {url!r}")
+        query = parse_qs(parts.query)
+        return S3Storage(parts.netloc, prefix=parts.path.strip("/"),
+                         endpoint_url=query.get("endpoint", [None])[0],
+                         region=query.get("region", [None])[0])
+    from media.storage_local import LocalStorage
+
+    if parts.scheme == "file":
+        return LocalStorage(parts.path)
+    if parts.scheme:  # a typo such as "s4://" must not become a directory named "s4:"
+        raise ValueError(f"unknown storage scheme in {url!r}")
+    return LocalStorage(url)
