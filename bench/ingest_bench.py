@@ -1,0 +1,104 @@
+"""Photo ingest benchmark: Mingcha's ingest of a 12 MP JPEG next to pyvips making the same sizes.
+
+    .venv/bin/python bench/ingest_bench.py [--rounds 7]
+
+Mingcha's side is what the media job does per photo: a streaming sha256 of the file, then
+ingest_photo (probe, 1600 and 320 px derivatives, pHash). pyvips's side is
+pyvips.Image.thumbnail at 1600 and at 320, each written to JPEG bytes at Q=82.
+Target (the photo ingest issue): Mingcha / pyvips <= 1.0. Prints both medians and the ratio.
+"""
+
+import argparse
+import hashlib
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pyvips
+from PIL import Image, ImageDraw, ImageFilter
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from media.photo import JPEG_QUALITY, ingest_photo  # noqa: E402
+
+SIZE = (4000, 3000)
+
+
+def make_photo(path: Path) -> None:
+    """A 12 MP JPEG that compresses like a photo: gradients, shapes, blur and sensor noise."""
+    rng = random.Random(12)
+    small = Image.linear_gradient("L").resize((SIZE[0] // 4, SIZE[1] // 4))
+    image = Image.merge(
+        "RGB", (small, small.rotate(90), small.transpose(Image.Transpose.FLIP_TOP_BOTTOM))
+    )
+    draw = ImageDraw.Draw(image)
+    for _ in range(300):
+        x, y = rng.randrange(SIZE[0] // 4), rng.randrange(SIZE[1] // 4)
+        box = (x, y, x + rng.randrange(5, 200), y + rng.randrange(5, 150))
+        draw.rectangle(box, fill=tuple(rng.randrange(256) for _ in range(3)))
+    image = image.filter(ImageFilter.GaussianBlur(2)).resize(SIZE, Image.Resampling.BICUBIC)
+    noise = Image.effect_noise(SIZE, 24).convert("RGB")
+    image = Image.blend(image, noise, 0.25)
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110] = "Xiaomi", "22081212C"
+    exif.get_ifd(0x8769)[0x9003] = "2025:03:14 09:30:05"
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2], gps[3], gps[4] = "N", (34, 15, 36.12), "E", (117, 11, 0.5)
+    image.save(path, "JPEG", quality=90, exif=exif)
+
+
+def mingcha(path: Path) -> dict:
+    """Streaming sha256 of the file, then probe, both derivatives and the hash."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return ingest_photo(path, sizes=(1600, 320))
+
+
+def vips(path: Path) -> dict:
+    """pyvips.Image.thumbnail at both sizes, each written to JPEG bytes."""
+    option = f".jpg[Q={JPEG_QUALITY}]"
+    return {
+        size: pyvips.Image.thumbnail(str(path), size).write_to_buffer(option)
+        for size in (1600, 320)
+    }
+
+
+def median_seconds(works, path: Path, rounds: int) -> list[float]:
+    """Median wall time of each work; rounds alternate between them so load hits both alike."""
+    times = [[] for _ in works]
+    for work in works:
+        work(path)  # warm caches and lazy imports
+    for _ in range(rounds):
+        for spent, work in zip(times, works, strict=True):
+            start = time.perf_counter()
+            work(path)
+            spent.append(time.perf_counter() - start)
+    return [statistics.median(spent) for spent in times]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=9)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "photo.jpg"
+        make_photo(path)
+        print(
+            f"photo: {SIZE[0]}x{SIZE[1]} JPEG, {path.stat().st_size / 1e6:.1f} MB; "
+            f"libvips {pyvips.version(0)}.{pyvips.version(1)}.{pyvips.version(2)}"
+        )
+        ours, theirs = median_seconds((mingcha, vips), path, args.rounds)
+    print(f"mingcha ingest (sha256 + probe + 1600 + 320 + phash): {ours * 1000:7.1f} ms")
+    print(f"pyvips thumbnail 1600 + 320 to JPEG:                  {theirs * 1000:7.1f} ms")
+    ratio = ours / theirs
+    print(f"ratio {ratio:.2f} (target <= 1.0): {'ok' if ratio <= 1.0 else 'OVER'}")
+    return 0 if ratio <= 1.0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
