@@ -99,6 +99,7 @@ class IsolatedClient(FlaskClient):
 
     def open(self, *args, **kwargs):
         db.session.commit()  # end the test's transaction: SQLite has one writer at a time
+        kwargs.setdefault("buffered", True)  # streamed bodies are read inside the request
         token = flask_globals._cv_app.set(None)
         try:
             return super().open(*args, **kwargs)
@@ -256,7 +257,10 @@ def live_server(app):
     from werkzeug.serving import make_server
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # Shutdown waits for the serving loop's next poll: poll often, or every test using
+    # the live server pays half a second (socketserver's default) to stop it.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01},
+                              daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"

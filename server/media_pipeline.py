@@ -1,0 +1,131 @@
+"""From a stored original to what a reviewer can trust: what the file is, where and when
+it was captured, derived files to look at, and whether it was taken at the site."""
+
+import io
+import shutil
+import tempfile
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from media import geo
+from media.errors import MediaError
+from media.sniff import sniff_file
+from media.storage import derivative_key
+
+from .extensions import db
+from .models import Evidence
+from .storage import storage
+
+CHUNK = 1024 * 1024
+CHECK_TIME_SLACK = timedelta(minutes=10)  # phones start a check a little after arriving
+
+
+def process(evidence: Evidence):
+    """Fill in ``media``, ``derivatives``, ``geofence`` and ``flags``; ready or failed."""
+    store = storage()
+    with tempfile.TemporaryDirectory(prefix="mingcha-media-") as folder:
+        path = Path(folder) / "original"
+        with store.open(evidence.storage_key) as src, open(path, "wb") as dst:
+            shutil.copyfileobj(src, dst, CHUNK)
+        try:
+            media, files = _examine(evidence, path, Path(folder))
+        except MediaError as problem:
+            evidence.state, evidence.failure = "failed", str(problem)[:2000]
+            return
+        evidence.derivatives = _store_files(store, evidence, files)
+    evidence.media = media
+    evidence.phash = media.pop("phash", None)
+    _judge(evidence)
+    evidence.state, evidence.failure = "ready", None
+
+
+def _examine(evidence: Evidence, path: Path, folder: Path) -> tuple[dict, dict]:
+    """(media facts, derived files by name) — MediaError when the file is unusable."""
+    found = sniff_file(path)
+    if found is None:
+        raise MediaError("The file is not a photo, audio or video format Mingcha accepts.")
+    if found.kind != evidence.kind:
+        raise MediaError(f"The file is {found.kind} ({found.name}) but the record says "
+                         f"{evidence.kind}.")
+    if found.kind == "photo":
+        return _photo(path)
+    return _recording(path, folder, found.kind)
+
+
+def _photo(path: Path) -> tuple[dict, dict]:
+    from media.photo import ingest_photo
+
+    info = ingest_photo(path)
+    sizes = info.pop("derivatives")
+    files = {"thumb.jpg": sizes[min(sizes)], "preview.jpg": sizes[max(sizes)]}
+    return info, files
+
+
+def _recording(path: Path, folder: Path, kind: str) -> tuple[dict, dict]:
+    from media.av import make_poster, make_preview, probe_av
+
+    info = probe_av(path)
+    files = {}
+    if kind == "video":
+        make_poster(path, folder / "poster.jpg", duration_s=info.get("duration_s"))
+        files["poster.jpg"] = folder / "poster.jpg"
+    if not info.get("browser_playable"):
+        name = "preview.mp4" if kind == "video" else "preview.m4a"
+        make_preview(path, folder / name, kind, duration_s=info.get("duration_s"))
+        files[name] = folder / name
+    return info, files
+
+
+def _store_files(store, evidence: Evidence, files: dict) -> dict:
+    """Save derived files apart from the original; a re-run replaces them."""
+    stored = {}
+    for name, content in files.items():
+        key = derivative_key(evidence.id, name)
+        with open(content, "rb") if isinstance(content, Path) else io.BytesIO(content) as f:
+            size = store.save(key, f, overwrite=True)
+        stored[name] = {"key": key, "size": size}
+    return stored
+
+
+def _judge(evidence: Evidence):
+    """Geofence verdict, capture time against the check, and near duplicates."""
+    media = evidence.media or {}
+    point = media.get("gps") or evidence.location
+    site = evidence.check.site if evidence.check is not None else None
+    verdict, distance = geo.geofence(point, site.lat if site else None,
+                                     site.lon if site else None, site.radius_m if site else 0)
+    evidence.geofence, evidence.distance_m = verdict, distance
+    flags = []
+    captured = _when(media.get("captured_at")) or evidence.captured_at
+    check = evidence.check
+    if captured is not None and check is not None and captured.tzinfo is not None:
+        end = check.ended_at or check.started_at + timedelta(hours=12)
+        if not check.started_at - CHECK_TIME_SLACK <= captured <= end + CHECK_TIME_SLACK:
+            flags.append({"flag": "captured_outside_check",
+                          "captured_at": captured.isoformat()})
+    flags += _near_duplicates(evidence)
+    evidence.flags = flags
+
+
+def _when(text: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _near_duplicates(evidence: Evidence) -> list[dict]:
+    """Photos of the same check or site whose perceptual hashes nearly match."""
+    from media.phash import NEAR_DUPLICATE, distance
+
+    if not evidence.phash or evidence.check is None:
+        return []
+    from .models import Check
+
+    same_site = db.select(Check.id).where(Check.site_id == evidence.check.site_id)
+    others = db.session.execute(db.select(Evidence.id, Evidence.phash).where(
+        Evidence.id != evidence.id, Evidence.phash.is_not(None),
+        Evidence.check_id.in_(same_site))).all()
+    return [{"flag": "near_duplicate", "evidence_id": str(other_id),
+             "distance": distance(evidence.phash, other)}
+            for other_id, other in others if distance(evidence.phash, other) <= NEAR_DUPLICATE]
