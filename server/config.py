@@ -22,6 +22,16 @@ def _int(env, name, default):
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
 
 
+def _ints(env, name, default):
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return [int(part) for part in raw.split(",")]
+    except ValueError:
+        raise ConfigError(f"{name} must be integers separated by commas, got {raw!r}") from None
+
+
 def _bool(env, name, default):
     raw = env.get(name)
     if raw in (None, ""):
@@ -77,6 +87,7 @@ def load(env=None) -> dict:
         "UPLOAD_DIR": env.get("UPLOAD_DIR") or str(instance / "uploads"),
         "TUS_MAX_SIZE": _int(env, "TUS_MAX_SIZE", 2 * 1024**3),
         "UPLOAD_EXPIRES_SECONDS": _int(env, "UPLOAD_EXPIRES_SECONDS", 7 * 86400),
+        "JOB_RETRY_INTERVALS": _ints(env, "JOB_RETRY_INTERVALS", [10, 60, 300]),
         "SWEEP_SECONDS": _int(env, "SWEEP_SECONDS", 300),
         "CORS_ORIGINS": env.get("CORS_ORIGINS") or "*",
         "MAX_CONTENT_LENGTH": _int(env, "MAX_BODY_BYTES", 5 * 1024 * 1024),

@@ -47,6 +47,22 @@ def redis_status() -> str:
         return "down"
 
 
+def forget_dead_jobs(queue_name: str):
+    """Move jobs whose worker died (no heartbeat) out of "started", so they can be
+    queued again instead of counting as running forever."""
+    q = queue(queue_name)
+    q.started_job_registry.cleanup()
+
+
+def status(job_id: str) -> str | None:
+    """rq's status of a job ("queued", "started", "failed"…), None when rq has none."""
+    try:
+        job = Job.fetch(rq_job_id(job_id), connection=connection(), serializer=JSONSerializer)
+    except NoSuchJobError:
+        return None
+    return job.get_status(refresh=False)
+
+
 def rq_job_id(job_id: str) -> str:
     """rq (2.0 on) allows only letters, digits, ``_`` and ``-`` in ids: ``media:<id>``
     is kept in rq as ``media-<id>``."""
@@ -57,12 +73,16 @@ def enqueue(queue_name: str, func, *args, job_id: str, timeout: int = 600,
             retries: int = 3) -> str:
     """Queue ``func(*args)`` once under ``job_id``; run it now when there is no Redis.
 
-    Returns "queued", "already queued" or "ran". Raises RedisError when Redis is
+    Returns "queued", "already queued", "ran" or "failed" (in-process). Raises RedisError when Redis is
     configured but down: the caller keeps the work in the database and a sweeper
     queues it later.
     """
     if connection() is None:
-        func(*args)
+        try:
+            func(*args)
+        except Exception:  # as a worker would: log it; the request that queued it goes on
+            log.exception("in-process job %s failed", job_id)
+            return "failed"
         return "ran"
     q = queue(queue_name)
     job_id = rq_job_id(job_id)
@@ -73,8 +93,9 @@ def enqueue(queue_name: str, func, *args, job_id: str, timeout: int = 600,
             return "already queued"
     except NoSuchJobError:
         pass
+    intervals = current_app.config["JOB_RETRY_INTERVALS"]
     q.enqueue(func, *args, job_id=job_id, job_timeout=timeout,
-              retry=Retry(max=retries, interval=[10, 60, 300]) if retries else None,
+              retry=Retry(max=retries, interval=intervals) if retries else None,
               result_ttl=3600, failure_ttl=7 * 86400)
     return "queued"
 

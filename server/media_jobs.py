@@ -8,17 +8,15 @@ state first, so running it twice changes nothing.
 
 import logging
 import uuid
-from datetime import timedelta
 
 from redis.exceptions import RedisError
 
 from . import jobs
 from .extensions import db
-from .models import Evidence, utcnow
+from .models import Evidence
 
 log = logging.getLogger(__name__)
 JOB_TIMEOUT = 30 * 60
-STUCK_AFTER = timedelta(minutes=45)  # longer than any job may run
 
 
 def job_id(evidence_id) -> str:
@@ -47,23 +45,30 @@ def process_evidence(evidence_id: str):
 
 
 def requeue() -> int:
-    """Queue every evidence in ``processing`` whose job is not waiting or running."""
-    queued = 0
-    for evidence_id in db.session.scalars(db.select(Evidence.id).where(
-            Evidence.state == "processing", Evidence.deleted_at.is_(None))):
-        if queue_processing(evidence_id) == "queued":
-            queued += 1
-    return queued
+    """The sweeper: queue evidence waiting in ``processing`` whose job was never queued
+    (Redis was down) or was lost; fail it with a reason when every retry failed."""
+    if jobs.connection() is None:  # the embedded default: try again, here and now
+        waiting = db.session.scalars(db.select(Evidence.id).where(
+            Evidence.state == "processing", Evidence.deleted_at.is_(None))).all()
+        return sum(queue_processing(evidence_id) == "ran" for evidence_id in waiting)
+    try:
+        jobs.forget_dead_jobs("media")  # a killed worker's job: retried, or failed
+        return sum(_sweep_one(evidence) for evidence in db.session.scalars(
+            db.select(Evidence).where(Evidence.state == "processing",
+                                      Evidence.deleted_at.is_(None))))
+    except RedisError:
+        log.warning("redis is down: nothing can be queued now")
+        return 0
+    finally:
+        db.session.commit()
 
 
-def fail_stuck() -> int:
-    """Evidence whose processing never ended (e.g. a job killed too often) is failed with
-    a reason rather than left in ``processing``."""
-    stuck = db.session.scalars(db.select(Evidence).where(
-        Evidence.state == "processing", Evidence.uploaded_at < utcnow() - STUCK_AFTER * 4))
-    count = 0
-    for evidence in stuck:
-        evidence.state, evidence.failure = "failed", "processing did not finish"
-        count += 1
-    db.session.commit()
-    return count
+def _sweep_one(evidence: Evidence) -> int:
+    state = jobs.status(job_id(evidence.id))
+    if state == "failed":
+        evidence.state = "failed"
+        evidence.failure = "Processing failed on every attempt; see the worker's log."
+        return 0
+    if state in ("queued", "started", "deferred", "scheduled"):
+        return 0
+    return int(queue_processing(evidence.id) == "queued")

@@ -1,0 +1,150 @@
+"""Media jobs on real Redis with a real rq worker: nothing is lost when Redis is down, and a
+worker killed mid-job leads to a retry, never to evidence stuck in processing."""
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from redis import Redis
+
+from server.extensions import db
+from server.models import Evidence
+from tests.conftest import REDIS_URL
+from tests.server.uploads.test_evidence_pipeline import (_evidence, _evidence_mutation,
+                                                         _photo, _scenario, _upload)
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture
+def redis_app(app):
+    Redis.from_url(REDIS_URL).flushdb()
+    app.config.update(REDIS_URL=REDIS_URL, JOB_RETRY_INTERVALS=[0])
+    yield app
+    app.extensions.pop("redis", None)
+    Redis.from_url(REDIS_URL).flushdb()
+
+
+def _env(app) -> dict:
+    return dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+                REDIS_URL=REDIS_URL, SECRET_KEY="test", MEDIA_ROOT=app.config["MEDIA_ROOT"],
+                UPLOAD_DIR=app.config["UPLOAD_DIR"], JOB_RETRY_INTERVALS="0",
+                MINGCHA_INSTANCE=app.config["INSTANCE_DIR"])
+
+
+def _video_mutation(check_id, data: bytes, evidence_id):
+    import hashlib
+
+    from tests.server.sync.conftest import mutation
+
+    return mutation("evidence", evidence_id, {
+        "check_id": str(check_id), "kind": "video", "sha256": hashlib.sha256(data).hexdigest(),
+        "size": len(data), "filename": "VID_0001.3gp"})
+
+
+def _worker(app):
+    done = subprocess.run([sys.executable, "manage.py", "worker", "--burst", "--queue", "media"],
+                          cwd=ROOT, env=_env(app), capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
+def _uploaded(client, make, uploader):
+    user, check, up, phone = _scenario(client, make, uploader)
+    data, evidence_id = _photo(check.started_at), uuid.uuid4()
+    phone.push_one(_evidence_mutation(check.id, data, evidence_id))
+    _upload(up, data, evidence_id)
+    return evidence_id
+
+
+def test_with_redis_a_worker_makes_the_evidence_ready(redis_app, client, make, uploader):
+    evidence_id = _uploaded(client, make, uploader)
+    assert _evidence(evidence_id).state == "processing"  # queued, not yet run
+    _worker(redis_app)
+    evidence = _evidence(evidence_id)
+    assert evidence.state == "ready" and evidence.geofence == "inside"
+
+
+def test_redis_down_at_upload_loses_nothing_and_the_sweeper_queues_it(
+        redis_app, client, make, uploader, runner):
+    redis_app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens there
+    evidence_id = _uploaded(client, make, uploader)  # the upload itself still succeeds
+    assert _evidence(evidence_id).state == "processing"
+    redis_app.extensions.pop("redis", None)
+    redis_app.config["REDIS_URL"] = REDIS_URL
+    result = runner.invoke(args=["requeue"])
+    assert result.exit_code == 0 and "queued 1" in result.output
+    _worker(redis_app)
+    assert _evidence(evidence_id).state == "ready"
+
+
+def _kill_horse_when_ffmpeg_runs(deadline_s=120) -> bool:
+    """SIGKILL the work horse (ffmpeg's parent) while it transcodes, as the OOM killer
+    would; ffmpeg goes too."""
+    import signal
+    import time
+
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        found = subprocess.run(["pgrep", "-f", "ffmpeg .*mingcha-media-"], capture_output=True,
+                               text=True).stdout.split()
+        for pid in found:
+            try:
+                parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+                os.kill(parent, signal.SIGKILL)
+                os.kill(int(pid), signal.SIGKILL)
+                return True
+            except (OSError, ValueError, IndexError):
+                continue
+        time.sleep(0.02)
+    return False
+
+
+def test_a_worker_killed_mid_job_retries_it(redis_app, client, make, uploader, tmp_path):
+    from tests.media.avfiles import ffmpeg
+
+    user, check, up, phone = _scenario(client, make, uploader)
+    video = tmp_path / "long.3gp"  # long enough to be caught mid-transcode
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=352x288:rate=25:duration=40", "-c:v", "h263",
+           video)
+    data, evidence_id = video.read_bytes(), uuid.uuid4()
+    phone.push_one(_video_mutation(check.id, data, evidence_id))
+    _upload(up, data, evidence_id)
+    env = _env(redis_app)
+    worker = subprocess.Popen([sys.executable, "manage.py", "worker", "--burst", "--queue",
+                               "media"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        assert _kill_horse_when_ffmpeg_runs(), "the job never reached ffmpeg"
+        _out, err = worker.communicate(timeout=300)
+    finally:
+        worker.kill()
+    evidence = _evidence(evidence_id)
+    assert evidence.state == "ready", (evidence.state, evidence.failure, err[-2000:])
+    assert "preview.mp4" in evidence.derivatives
+
+
+def test_evidence_whose_every_attempt_failed_is_failed_not_stuck(redis_app, make, runner):
+    check = make.check(make.user("supervisor"), make.site())
+    evidence = make.evidence(check)
+    evidence.state, evidence.storage_key = "processing", "originals/aa/bb/missing"
+    db.session.commit()
+    redis_app.config["JOB_RETRY_INTERVALS"] = [0]
+    runner.invoke(args=["requeue"])
+    _worker(redis_app)  # the original is missing: every attempt raises
+    runner.invoke(args=["requeue"])
+    evidence = _evidence(evidence.id)
+    assert evidence.state == "failed" and "every attempt" in evidence.failure
+
+
+def test_without_redis_requeue_runs_waiting_evidence_here(app, make, runner):
+    check = make.check(make.user("supervisor"), make.site())
+    evidence = make.evidence(check)
+    evidence.state, evidence.storage_key = "processing", "originals/aa/bb/missing"
+    db.session.commit()
+    result = runner.invoke(args=["requeue"])
+    assert result.exit_code == 0 and "queued 0" in result.output
+    assert db.session.get(Evidence, evidence.id).state == "processing"  # logged, kept
