@@ -57,8 +57,8 @@ def register_extensions(app):
 def register_blueprints(app):
     from . import access
     from .api.views import bp as api_bp
-    from .evidence.views import bp as evidence_bp
     from .auth.api import bp as auth_api_bp
+    from .evidence.views import bp as evidence_bp
     from .extensions import csrf
     from .health.views import bp as health_bp
     from .sync.views import bp as sync_bp

@@ -73,9 +73,9 @@ def enqueue(queue_name: str, func, *args, job_id: str, timeout: int = 600,
             retries: int = 3) -> str:
     """Queue ``func(*args)`` once under ``job_id``; run it now when there is no Redis.
 
-    Returns "queued", "already queued", "ran" or "failed" (in-process). Raises RedisError when Redis is
-    configured but down: the caller keeps the work in the database and a sweeper
-    queues it later.
+    Returns "queued", "already queued", "ran" or "failed" (in-process). Raises
+    RedisError when Redis is configured but down: the caller keeps the work in the
+    database and a sweeper queues it later.
     """
     if connection() is None:
         try:

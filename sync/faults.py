@@ -3,15 +3,44 @@
 It wraps a real transport and, decided by a seeded ``random.Random`` so a run can be
 repeated, drops requests before they leave (the server never sees them), drops
 responses after the server has acted (the client cannot tell the request arrived),
-delays requests, and sends some twice (as a retrying proxy might) returning one answer.
+delays requests, sends some twice (as a retrying proxy might) returning one answer, and
+replays some late: a copy reaches the server again after later requests, out of order,
+and its answer is lost. A dropped request that is also replayed was only held up: the
+client saw it fail, and it arrives after the requests that followed it.
 """
 
 import random
 import threading
 import time
 from collections import Counter
+from dataclasses import dataclass
 
 import httpx
+
+FATES = ("pass", "drop_request", "drop_response", "duplicate", "replay", "hold")
+
+
+@dataclass(frozen=True)
+class Fate:
+    """What the network does to one request."""
+
+    drop_request: bool = False
+    drop_response: bool = False
+    duplicate: bool = False
+    replay_after: int = 0  # send a copy again after this many later requests; 0: never
+    delay: float = 0.0
+    status: int | None = None  # a gateway answers this status; the server never hears
+
+
+def forced(fate: str | int) -> Fate:
+    """The Fate a name of ``FATES`` (or an HTTP status a gateway answers) stands for."""
+    if isinstance(fate, int):
+        return Fate(status=fate)
+    if fate not in FATES:
+        raise ValueError(f"unknown fate {fate!r}; one of {FATES} or an HTTP status")
+    return Fate(drop_request=fate in ("drop_request", "hold"),
+                drop_response=fate == "drop_response", duplicate=fate == "duplicate",
+                replay_after=int(fate in ("replay", "hold")))
 
 
 class FaultyTransport(httpx.BaseTransport):
@@ -20,59 +49,112 @@ class FaultyTransport(httpx.BaseTransport):
     def __init__(self, inner: httpx.BaseTransport | None = None, *, seed: int = 0,
                  drop_requests: float = 0.0, drop_responses: float = 0.0,
                  duplicate: float = 0.0, delay: float = 0.0, max_delay: float = 0.05,
-                 sleep=time.sleep):
+                 replay: float = 0.0, max_replay_after: int = 3, sleep=time.sleep):
         self.inner = inner or httpx.HTTPTransport()
         self.rng = random.Random(seed)
         self.drop_requests, self.drop_responses = drop_requests, drop_responses
         self.duplicate, self.delay, self.max_delay = duplicate, delay, max_delay
+        self.replay, self.max_replay_after = replay, max_replay_after
         self.sleep = sleep
         self.counts = Counter()
         self.script = []  # fates forced on the next requests, before any dice are rolled
+        self._replays = []  # [later requests still to wait for, request]
         self._lock = threading.Lock()  # one phone may share its transport between threads
 
-    def force(self, *fates: str):
-        """Decide the next requests' fates: "drop_request", "drop_response", "duplicate",
-        or "pass"; later requests go back to chance."""
+    def force(self, *fates: str | int):
+        """Decide the next requests' fates: a name of ``FATES`` ("pass", "drop_request",
+        "drop_response", "duplicate", "replay", "hold") or an HTTP status that a gateway
+        answers instead of the server (502, 503…); later requests go back to chance."""
+        for fate in fates:
+            forced(fate)  # refuse a typo now, not at the request it was meant for
         with self._lock:
             self.script.extend(fates)
 
-    def _roll(self) -> dict:
+    def decide(self) -> Fate:
+        """The fate of the next request: the script's, else the dice's."""
         with self._lock:
             self.counts["requests"] += 1
             if self.script:
-                fate = self.script.pop(0)
-                return {"drop_request": fate == "drop_request", "delay": 0.0,
-                        "drop_response": fate == "drop_response",
-                        "duplicate": fate == "duplicate"}
-            return {"drop_request": self.rng.random() < self.drop_requests,
-                    "drop_response": self.rng.random() < self.drop_responses,
-                    "duplicate": self.rng.random() < self.duplicate,
-                    "delay": self.rng.uniform(0, self.max_delay)
-                    if self.rng.random() < self.delay else 0.0}
+                return forced(self.script.pop(0))
+            # The draws keep their order; replay is drawn only when asked for, so a seed
+            # gives the same faults as before replays existed.
+            fate = Fate(drop_request=self.rng.random() < self.drop_requests,
+                        drop_response=self.rng.random() < self.drop_responses,
+                        duplicate=self.rng.random() < self.duplicate,
+                        delay=self.rng.uniform(0, self.max_delay)
+                        if self.rng.random() < self.delay else 0.0)
+            if self.replay and self.rng.random() < self.replay:
+                fate = Fate(fate.drop_request, fate.drop_response, fate.duplicate,
+                            self.rng.randint(1, self.max_replay_after), fate.delay)
+            return fate
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        """Send ``request`` through the inner transport, or pretend the network failed."""
-        fate = self._roll()
-        if fate["delay"]:
+        """Send ``request`` through the inner transport, or pretend the network failed;
+        then send the replays that were waiting for one more request."""
+        fate = self.decide()
+        due = self._due_replays()
+        try:
+            return self._deliver(request, fate, read=bool(due))
+        finally:
+            for late in due:
+                self._send_replay(late)
+
+    def _deliver(self, request: httpx.Request, fate: Fate, read: bool) -> httpx.Response:
+        if fate.delay:
             self._count("delayed")
-            self.sleep(fate["delay"])
-        if fate["drop_request"]:
-            self._count("dropped_requests")
+            self.sleep(fate.delay)
+        request.read()  # the body must be replayable for a duplicate or a replay
+        if fate.status:
+            self._count("gateway_errors")
+            return httpx.Response(fate.status, text="gateway error", request=request)
+        if fate.replay_after:
+            with self._lock:
+                self._replays.append([fate.replay_after, request])
+        if fate.drop_request:
+            self._count("held" if fate.replay_after else "dropped_requests")
             raise httpx.ConnectError("fault: request dropped", request=request)
-        request.read()  # the body must be replayable for a duplicate
-        if fate["duplicate"]:
+        if fate.duplicate:
             self._count("duplicated")
             first = self.inner.handle_request(request)
             first.read()
             first.close()
         response = self.inner.handle_request(request)
-        if fate["drop_response"]:
+        if fate.drop_response:
             self._count("dropped_responses")
             response.read()  # the server has finished acting on it
             response.close()
             raise httpx.ReadError("fault: response dropped", request=request)
         self._count("passed")
+        if read:
+            response.read()  # the replays that follow share the connection pool
         return response
+
+    def _due_replays(self) -> list[httpx.Request]:
+        """Count one more request against every waiting replay; return those now due."""
+        with self._lock:
+            for waiting in self._replays:
+                waiting[0] -= 1
+            due = [request for left, request in self._replays if left <= 0]
+            self._replays = [waiting for waiting in self._replays if waiting[0] > 0]
+        return due
+
+    def _send_replay(self, request: httpx.Request):
+        """Send a late copy; nobody waits for its answer, and it may be lost too."""
+        self._count("replayed")
+        try:
+            response = self.inner.handle_request(request)
+            response.read()
+            response.close()
+        except httpx.TransportError:
+            self._count("replays_lost")
+
+    def flush(self) -> int:
+        """Send every replay still waiting, as a network that settles at last; how many."""
+        with self._lock:
+            due, self._replays = [request for _left, request in self._replays], []
+        for request in due:
+            self._send_replay(request)
+        return len(due)
 
     def _count(self, what: str):
         with self._lock:

@@ -9,29 +9,9 @@ import sqlalchemy as sa
 from server.extensions import db
 from server.models import Check, Finding
 from sync import outbox
-from sync.backoff import Backoff
 from sync.client import Client
 from sync.errors import AuthError, SyncError
 from sync.faults import FaultyTransport
-from tests.conftest import PASSWORD
-
-
-@pytest.fixture
-def open_phone(live_server, tmp_path):
-    """``open_phone(user, "a", transport)`` opens the phone file ``a.db``, signed in."""
-    opened = []
-
-    def open_(user, name="a", transport=None) -> Client:
-        client = Client(live_server, tmp_path / f"{name}.db", transport=transport,
-                        backoff=Backoff(base=0.001, cap=0.01, max_attempts=5))
-        opened.append(client)
-        if not client.store.get("token"):
-            client.login(user.username, PASSWORD, "测试手机")
-        return client
-
-    yield open_
-    for client in opened:
-        client.close()
 
 
 def _count(model) -> int:
@@ -124,13 +104,14 @@ def test_invalid_change_is_rejected_with_the_servers_reason(open_phone, make):
     assert phone.records("check") == []
 
 
-def test_problem_documents_raise_sync_errors_with_the_detail(open_phone, make):
+def test_problem_documents_raise_at_once_with_the_servers_detail(open_phone, make):
     phone = open_phone(make.user("inspector"))
     with phone.store.transaction():
         phone.store.put("cursor", "not-a-cursor")
     with pytest.raises(SyncError) as error:
         phone.pull()
     assert error.value.status == 400 and "cursor" in error.value.detail
+    assert phone.stats["retries"] == 0  # a 4xx is an answer, not a reason to retry
     phone.logout()
     with pytest.raises(AuthError):
         phone.pull()

@@ -1,30 +1,50 @@
-"""The reference client's local file: outbox, push results, pull and rebase (no server)."""
+"""The reference client's outbox, push results, pull and rebase, against the real server.
+
+Offline behaviour (what the phone does before it has a network) runs without a server;
+everything that needs an answer gets it from ``live_server``, over real HTTP.
+"""
 
 import uuid
 
 import pydantic
 import pytest
+import sqlalchemy as sa
 
+from server.extensions import db
+from server.models import AppliedMutation, Check
 from sync import outbox
+from sync.client import _apply_change
+from sync.messages import Change
 from sync.store import Store, dumps
-
-SITE = str(uuid.uuid4())
-CHECK = {"site_id": SITE, "mode": "covert", "started_at": "2026-11-30T09:12:03+08:00",
-         "notes": "上下班签到检查"}
+from tests.sync.conftest import RecordingTransport
 
 
-def test_local_create_shows_at_once_and_queues_a_create(phone):
-    client = phone()
-    check_id = client.upsert("check", data=CHECK)
+def _check(site_id: str, notes: str = "上下班签到检查") -> dict:
+    return {"site_id": site_id, "mode": "covert", "started_at": "2026-11-30T09:12:03+08:00",
+            "notes": notes}
+
+
+def _held(check_id: str) -> Check:
+    """The server's row, read afresh (the requests committed in other threads)."""
+    db.session.rollback()
+    return db.session.get(Check, uuid.UUID(check_id))
+
+
+# --- offline: no server --------------------------------------------------------------------
+
+
+def test_local_create_shows_at_once_and_queues_a_create(offline_phone):
+    client, data = offline_phone(), _check(str(uuid.uuid4()))
+    check_id = client.upsert("check", data=data)
     assert uuid.UUID(check_id).version == 4
     assert client.record("check", check_id).data["notes"] == "上下班签到检查"
     [queued] = client.store.outbox()
     assert queued["base_version"] is None and queued["op"] == "upsert"
-    assert queued["data"] == CHECK
+    assert queued["data"] == data
 
 
-def test_invalid_or_read_only_changes_are_refused_offline(phone):
-    client = phone()
+def test_invalid_or_read_only_changes_are_refused_offline(offline_phone):
+    client = offline_phone()
     with pytest.raises(pydantic.ValidationError):
         client.upsert("check", data={"mode": "sideways"})
     with pytest.raises(ValueError, match="read-only"):
@@ -32,49 +52,10 @@ def test_invalid_or_read_only_changes_are_refused_offline(phone):
     assert client.store.outbox_size() == 0
 
 
-def test_push_empties_the_outbox_and_records_the_version(phone, fake):
-    client = phone()
-    check_id = client.upsert("check", data=CHECK)
-    assert client.push() == {"applied": 1}
-    assert client.store.outbox_size() == 0
-    assert client.record("check", check_id).version == fake.records[("check", check_id)][
-        "version"]
-
-
-def test_edit_of_a_pushed_record_carries_the_version_it_was_made_on(phone, fake):
-    client = phone()
-    check_id = client.upsert("check", data=CHECK)
-    client.push()
-    version = client.record("check", check_id).version
-    client.upsert("check", check_id, {"notes": "上下班签到检查\n三人未签到"})
-    assert client.store.outbox()[0]["base_version"] == version
-    assert client.push() == {"applied": 1}
-    assert fake.records[("check", check_id)]["data"]["notes"].endswith("三人未签到")
-
-
-def test_edits_on_top_of_unpushed_ones_wait_for_their_version(phone, fake):
-    client = phone()
-    check_id = client.upsert("check", data=CHECK)
-    client.upsert("check", check_id, {"notes": "第二行"})
-    client.upsert("check", check_id, {"ended_at": "2026-11-30T09:40:00+08:00"})
-    other = client.upsert("check", data=CHECK)
-    assert client.push() == {"applied": 4}
-    # One mutation of a record per batch: the next one needs the version it produces.
-    assert [len(ids) for ids in fake.pushes] == [2, 1, 1]
-    assert fake.records[("check", check_id)]["data"]["ended_at"].startswith("2026-11-30")
-    assert client.record("check", other).version is not None
-
-
-def test_batches_respect_the_count_and_size_limits(phone, fake):
-    client = phone()
-    for n in range(7):
-        client.upsert("check", data=CHECK | {"notes": f"第{n}次" * 50})
-    client.max_mutations = 3
-    client.push()
-    assert [len(ids) for ids in fake.pushes] == [3, 3, 1]
-    assert client.store.outbox_size() == 0
+def test_next_batch_stops_at_the_byte_limit_and_sets_aside_larger_mutations(offline_phone):
+    client = offline_phone()
     for n in range(4):
-        client.upsert("check", data=CHECK | {"notes": f"第{n}次" * 50})
+        client.upsert("check", data=_check(str(uuid.uuid4()), f"第{n}次" * 50))
     cost = len(dumps(outbox.wire(client.store.outbox()[0]))) + 1
     batch, too_large = outbox.next_batch(client.store, 500, outbox.ENVELOPE_BYTES + 2 * cost)
     assert len(batch) == 2 and too_large == []
@@ -82,18 +63,77 @@ def test_batches_respect_the_count_and_size_limits(phone, fake):
     assert batch == [] and len(too_large) == 4
 
 
-def test_a_mutation_larger_than_any_push_is_rejected_locally(phone, fake):
-    client = phone()
-    client.upsert("check", data=CHECK)
+def test_a_mutation_larger_than_any_push_is_rejected_without_sending(offline_phone):
+    client = offline_phone()  # unplugged: any request would fail the test
+    client.upsert("check", data=_check(str(uuid.uuid4())))
     client.max_bytes = 300
     assert client.push() == {"rejected": 1}
     assert client.store.rejections()[0]["error"]["status"] == 413
-    assert fake.pushes == [] and client.records("check") == []
+    assert client.records("check") == [] and client.store.outbox_size() == 0
 
 
-def test_kill_while_recording_results_loses_nothing_and_applies_once(phone, fake, monkeypatch):
-    client = phone()
-    ids = [client.upsert("check", data=CHECK) for _ in range(3)]
+def test_older_change_does_not_replace_a_newer_version(offline_phone):
+    # The server's feed keeps one row per record, so a pull never brings an older version
+    # than the last one; the client still guards against it (a push result may be newer
+    # than a page read just before it), and this is the guard alone.
+    store = offline_phone().store
+    check_id = str(uuid.uuid4())
+    with store.transaction():
+        store.set_server_state("check", check_id, 5, {"notes": "当前"})
+        assert not _apply_change(store, Change(type="check", entity_id=check_id,
+                                               op="upsert", version=4, data={"notes": "陈旧"}))
+    assert store.record("check", check_id).data["notes"] == "当前"
+
+
+# --- against the real server ---------------------------------------------------------------
+
+
+def test_push_records_the_servers_version_and_the_next_edit_is_made_on_it(open_phone, field):
+    client = open_phone(field.username)
+    check_id = client.upsert("check", data=_check(field.site_id))
+    assert client.push() == {"applied": 1}
+    assert client.store.outbox_size() == 0
+    version = client.record("check", check_id).version
+    assert version == _held(check_id).version
+    db.session.rollback()
+    client.upsert("check", check_id, {"notes": "上下班签到检查\n三人未签到"})
+    assert client.store.outbox()[0]["base_version"] == version
+    assert client.push() == {"applied": 1}
+    held = _held(check_id)
+    assert held.notes.endswith("三人未签到") and held.version > version
+
+
+def test_edits_on_top_of_unpushed_ones_wait_for_their_version(open_phone, field):
+    network = RecordingTransport()
+    client = open_phone(field.username, transport=network)
+    check_id = client.upsert("check", data=_check(field.site_id))
+    client.upsert("check", check_id, {"notes": "第二行"})
+    client.upsert("check", check_id, {"ended_at": "2026-11-30T09:40:00+08:00"})
+    other = client.upsert("check", data=_check(field.site_id))
+    assert client.push() == {"applied": 4}
+    # One mutation of a record per batch: the next one needs the version it produces.
+    assert [len(ids) for ids in network.pushes] == [2, 1, 1]
+    held = _held(check_id)
+    assert held.ended_at is not None and held.notes == "上下班签到检查\n第二行"
+    db.session.rollback()
+    assert client.record("check", other).version is not None
+
+
+def test_push_sends_at_most_max_mutations_a_request(open_phone, field):
+    network = RecordingTransport()
+    client = open_phone(field.username, transport=network)
+    for n in range(7):
+        client.upsert("check", data=_check(field.site_id, f"第{n}次" * 50))
+    client.max_mutations = 3
+    assert client.push() == {"applied": 7}
+    assert [len(ids) for ids in network.pushes] == [3, 3, 1]
+    assert client.store.outbox_size() == 0
+
+
+def test_kill_while_recording_results_loses_nothing_and_applies_once(open_phone, field,
+                                                                     monkeypatch):
+    client = open_phone(field.username)
+    ids = [client.upsert("check", data=_check(field.site_id)) for _ in range(3)]
 
     calls = []
     real = outbox._applied
@@ -109,17 +149,23 @@ def test_kill_while_recording_results_loses_nothing_and_applies_once(phone, fake
         client.push()
     client.close()
     monkeypatch.setattr(outbox, "_applied", real)
-    again = phone()  # the same file, reopened after the crash
+    again = open_phone(field.username)  # the same file, reopened after the crash
     assert again.store.outbox_size() == 3
     assert again.push() == {"duplicate": 3}
-    assert len(fake.applied) == 3 and {k[1] for k in fake.records} == set(ids)
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AppliedMutation)) == 3
+    assert {str(i) for i in db.session.scalars(sa.select(Check.id))} == set(ids)
+    db.session.rollback()
     assert all(again.record("check", i).version for i in ids)
 
 
-def test_kill_during_a_pull_page_keeps_cursor_and_records_together(phone, fake, monkeypatch):
+def test_kill_during_a_pull_page_keeps_cursor_and_records_together(open_phone, make,
+                                                                   monkeypatch):
+    unit = make.unit()
     for n in range(5):
-        fake.write("site", str(uuid.uuid4()), {"name": f"工地{n}"})
-    client = phone()
+        make.site(unit, name=f"工地{n}")
+    username = make.user("inspector").username
+    client = open_phone(username)
     client.page_size = 3
     real, calls = Store.set_server_state, []
 
@@ -134,74 +180,79 @@ def test_kill_during_a_pull_page_keeps_cursor_and_records_together(phone, fake, 
         client.pull()
     client.close()
     monkeypatch.setattr(Store, "set_server_state", real)
-    again = phone()
-    assert again.store.get("cursor") == "3" and len(again.records("site")) == 3
-    assert again.pull() == 2
-    assert len(again.records("site")) == 5
+    again = open_phone(username)
+    assert again.store.get("cursor") is not None and len(again.records()) == 3
+    pulled = again.pull()
+    assert pulled == len(again.records()) - 3
+    assert sorted(r.data["name"] for r in again.records("site")) == [f"工地{n}"
+                                                                     for n in range(5)]
+    fresh = open_phone(username, "fresh")
+    fresh.pull()
+    assert again.records() == fresh.records()
 
 
-def test_pull_keeps_pending_local_edits_on_top_of_newer_server_state(phone, fake):
-    client = phone()
-    check_id = client.upsert("check", data=CHECK)
+def test_pull_keeps_pending_local_edits_on_top_of_newer_server_state(open_phone, field):
+    client = open_phone(field.username)
+    check_id = client.upsert("check", data=_check(field.site_id))
     client.push()
     client.upsert("check", check_id, {"ended_at": "2026-11-30T10:00:00+08:00"})
-    fake.write("check", check_id, {"mode": "open"})  # a colleague's change, newer
+    colleague = open_phone(field.username, "b")  # the same inspector's other phone
+    colleague.pull()
+    colleague.upsert("check", check_id, {"mode": "open"})
+    assert colleague.push() == {"applied": 1}
     client.pull()
     record = client.record("check", check_id)
     assert record.data["mode"] == "open" and record.data["ended_at"].startswith("2026")
-    assert record.version == fake.version
+    assert record.version == _held(check_id).version
 
 
-def test_older_pulled_change_does_not_replace_a_newer_version(phone, fake):
-    client = phone()
-    check_id = client.upsert("check", data=CHECK)
+def test_push_cursor_never_moves_the_pull_cursor(open_phone, field):
+    client = open_phone(field.username)
+    client.upsert("check", data=_check(field.site_id))
     client.push()
-    fake.feed.append(dict(fake.feed[-1], version=0, data={"notes": "陈旧"}))
-    client.pull()
-    assert client.record("check", check_id).data["notes"] == "上下班签到检查"
-
-
-def test_push_cursor_never_moves_the_pull_cursor(phone, fake):
-    fake.write("site", str(uuid.uuid4()), {"name": "纺织东路工地"})
-    client = phone()
-    client.upsert("check", data=CHECK)
-    client.push()
-    assert client.store.get("push_cursor") == "2" and client.store.get("cursor") is None
+    assert client.store.get("push_cursor") and client.store.get("cursor") is None
     client.pull()
     assert [r.data["name"] for r in client.records("site")] == ["纺织东路工地"]
 
 
-def test_conflict_keeps_the_server_record_and_lists_the_change(phone, fake):
-    client = phone()
-    check_id = client.upsert("check", data=CHECK)
+def test_conflict_keeps_the_server_record_and_lists_the_change(open_phone, field):
+    client = open_phone(field.username)
+    check_id = client.upsert("check", data=_check(field.site_id))
     client.push()
-    fake.write("check", check_id, {"notes": "组长改过"})
+    colleague = open_phone(field.username, "b")
+    colleague.pull()
+    colleague.upsert("check", check_id, {"ended_at": "2026-11-30T09:50:00+08:00"})
+    assert colleague.push() == {"applied": 1}
     client.upsert("check", check_id, {"mode": "open"})
     client.upsert("check", check_id, {"notes": "在冲突之上"})
     assert client.push() == {"conflict": 1}
     record = client.record("check", check_id)
-    assert record.data["notes"] == "组长改过" and record.data["mode"] == "covert"
+    assert record.data["mode"] == "covert" and record.data["ended_at"] is not None
+    assert record.version == _held(check_id).version
     assert [c["data"] for c in client.store.conflicts()] == [{"mode": "open"},
                                                            {"notes": "在冲突之上"}]
     assert client.store.outbox_size() == 0
 
 
-def test_rejected_create_is_listed_and_forgotten_locally(phone, fake):
-    client = phone()
-    check_id = client.upsert("check", data=CHECK)
-    finding = client.upsert("finding", data={"check_id": check_id, "description": "reject me"})
+def test_rejected_create_is_listed_with_the_servers_reason_and_forgotten(open_phone, field):
+    client = open_phone(field.username)
+    check_id = client.upsert("check", data=_check(field.site_id))
+    finding = client.upsert("finding", data={"check_id": check_id,
+                                             "category_id": str(uuid.uuid4())})
     assert client.push() == {"applied": 1, "rejected": 1}
     [rejection] = client.store.rejections()
-    assert rejection["entity_id"] == finding and rejection["error"]["detail"] == "no"
+    assert rejection["entity_id"] == finding and rejection["error"]["status"] == 422
+    assert "category_id" in rejection["error"]["detail"]
     assert client.record("finding", finding) is None
 
 
-def test_delete_is_queued_and_marks_the_record_deleted(phone, fake):
-    client = phone()
-    check_id = client.upsert("check", data=CHECK)
+def test_delete_is_queued_and_leaves_a_tombstone_on_the_server(open_phone, field):
+    client = open_phone(field.username)
+    check_id = client.upsert("check", data=_check(field.site_id))
     client.push()
     client.delete("check", check_id)
     assert client.records("check") == []
     client.sync()
-    assert fake.records[("check", check_id)]["deleted"]
+    assert _held(check_id).deleted_at is not None
+    db.session.rollback()
     assert client.record("check", check_id).deleted

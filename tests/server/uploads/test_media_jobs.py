@@ -13,8 +13,13 @@ from redis import Redis
 from server.extensions import db
 from server.models import Evidence
 from tests.conftest import REDIS_URL
-from tests.server.uploads.test_evidence_pipeline import (_evidence, _evidence_mutation,
-                                                         _photo, _scenario, _upload)
+from tests.server.uploads.test_evidence_pipeline import (
+    _evidence,
+    _evidence_mutation,
+    _photo,
+    _scenario,
+    _upload,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 

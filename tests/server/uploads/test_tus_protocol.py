@@ -87,7 +87,7 @@ def test_checksum_mismatch_is_460_chunk_discarded_offset_unchanged(uploader, blo
     up = uploader()
     location = _path(up.create(blob).headers["Location"])
     up.patch(location, blob[:1000], 0)
-    wrong = "sha1 " + base64.b64encode(hashlib.sha1(b"other").digest()).decode()
+    wrong = "sha1 " + base64.b64encode(hashlib.sha1(b"other").digest()).decode()  # noqa: S324
     up.patch(location, blob[1000:2000], 1000, status=460, headers={"Upload-Checksum": wrong})
     assert up.head(location).headers["Upload-Offset"] == "1000"
     offset = 1000
