@@ -205,7 +205,9 @@ def _read(n: int) -> bytes:
 
 
 def _write(upload: Upload, checksum, status: int) -> Response:
-    request.max_content_length = None  # streamed to disk, never held: only Tus-Max-Size
+    # Streamed to disk, never held: only Tus-Max-Size limits it (None would mean "the
+    # app's MAX_CONTENT_LENGTH" to Flask).
+    request.max_content_length = current_app.config["TUS_MAX_SIZE"]
     upload_id = upload.id
     token = services.take_lease(upload)
     try:
