@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from ..models import Case, Change, Evidence, Finding, Rectification
+from ..sql import among
 from .audience import keys_for
 from .serialize import TYPES, to_data
 
@@ -51,7 +52,7 @@ def _current_rows(session, entries) -> dict:
     ids = [entity_id for _type, entity_id in entries]
     rows = session.execute(
         sa.select(Change.type, Change.entity_id, Change.data, Change.audience)
-        .where(Change.entity_id.in_(ids), Change.op == "upsert")).all()
+        .where(among(Change.entity_id, ids), Change.op == "upsert")).all()
     return {(kind, entity_id): (data, set(audience.split()))
             for kind, entity_id, data, audience in rows}
 
@@ -90,7 +91,8 @@ def _write(session, rows):
     _lock(session)
     for kind in {row[0] for row in rows}:
         ids = [row[1] for row in rows if row[0] == kind]
-        session.execute(sa.delete(Change).where(Change.type == kind, Change.entity_id.in_(ids)))
+        session.execute(sa.delete(Change).where(Change.type == kind,
+                                                among(Change.entity_id, ids)))
     session.execute(sa.insert(Change), [
         {"type": k, "entity_id": i, "op": op, "version": v, "data": d,
          "audience": audience_text(keys)} for k, i, op, v, d, keys in rows])

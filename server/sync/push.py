@@ -15,6 +15,7 @@ from ..api.routing import invalid
 from ..errors import PROBLEM_TYPE
 from ..extensions import db
 from ..models import AppliedMutation, utcnow
+from ..sql import among
 from .rules import RULES, Rejected, can_see
 from .rules.common import forget, lookup, remember
 from .serialize import MODELS, to_data
@@ -170,7 +171,7 @@ def _prefetch(mutations: list[Mutation]) -> dict:
     for kind, ids in by_type.items():
         model = MODELS[kind]
         found = {r.id: r for r in db.session.scalars(
-            db.select(model).where(model.id.in_(ids)).with_for_update())}
+            db.select(model).where(among(model.id, ids)).with_for_update())}
         for entity_id in ids:
             known[(model, entity_id)] = found.get(entity_id)
     return known
@@ -179,7 +180,7 @@ def _prefetch(mutations: list[Mutation]) -> dict:
 def _all_at_once(mutations: list[Mutation], user, device) -> list[dict]:
     """The common case, fast: every mutation new and accepted; one flush for the batch."""
     earlier = set(db.session.scalars(db.select(AppliedMutation.id).where(
-        AppliedMutation.id.in_([m.id for m in mutations]))))
+        among(AppliedMutation.id, [m.id for m in mutations]))))
     if earlier or len({m.id for m in mutations}) < len(mutations):
         raise _Fallback
     _prefetch(mutations)
