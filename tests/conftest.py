@@ -252,18 +252,7 @@ def token_for(client):
 @pytest.fixture
 def live_server(app):
     """The app served over real HTTP on a free loopback port; yields its base URL."""
-    import threading
+    from server.serving import serving
 
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    # Shutdown waits for the serving loop's next poll: poll often, or every test using
-    # the live server pays half a second (socketserver's default) to stop it.
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01},
-                              daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    with serving(app) as url:
+        yield url

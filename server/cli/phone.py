@@ -2,7 +2,6 @@
 
 import logging
 import sys
-import threading
 from contextlib import contextmanager
 
 import click
@@ -13,20 +12,13 @@ DEMO_ACCOUNTS = ["inspector1", "inspector2", *(f"jiandu{n:02}" for n in range(1,
 @contextmanager
 def _served():
     """The configured app on a free loopback port, for as long as the phones need it."""
-    from werkzeug.serving import make_server
-
     from .. import create_app
+    from ..serving import serving
 
     for name in ("werkzeug", "mingcha.request"):  # the report is the output
         logging.getLogger(name).setLevel(logging.WARNING)
-    server = make_server("127.0.0.1", 0, create_app(), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    with serving(create_app()) as url:
+        yield url
 
 
 @click.command("phone")
