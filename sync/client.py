@@ -133,14 +133,6 @@ class Client:
             self.stats.update(result["status"] for result in results)
 
     def _push_batch(self, batch: list[dict]) -> list[dict] | None:
-        sent = self.__dict__.setdefault("_sent", set())  # MUTANT: new id on retry
-        with self.store.transaction():
-            for m in batch:
-                if m["id"] in sent:
-                    new = str(uuid.uuid4())
-                    self.store.db.execute("UPDATE outbox SET id = ? WHERE id = ?", (new, m["id"]))
-                    m["id"] = new
-                sent.add(m["id"])
         body = {"device_id": self._require("device_id"),
                 "mutations": [outbox.wire(mutation) for mutation in batch]}
         try:

@@ -13,7 +13,7 @@ import random
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import httpx
 
@@ -84,8 +84,7 @@ class FaultyTransport(httpx.BaseTransport):
                         delay=self.rng.uniform(0, self.max_delay)
                         if self.rng.random() < self.delay else 0.0)
             if self.replay and self.rng.random() < self.replay:
-                fate = Fate(fate.drop_request, fate.drop_response, fate.duplicate,
-                            self.rng.randint(1, self.max_replay_after), fate.delay)
+                fate = replace(fate, replay_after=self.rng.randint(1, self.max_replay_after))
             return fate
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:

@@ -37,7 +37,10 @@ def push(body: PushRequest):
     `duplicate` answers a mutation id applied before (nothing changes). A rejected
     mutation does not stop the rest. At most 500 mutations and 5 MiB per request (`413`).
     The answer's `cursor` is the head of the feed after this push; keep pulling from the
-    cursor of your last pull, which never skips a change.
+    cursor of your last pull, which never skips a change. Send a `Date` header with the
+    phone's clock: new evidence keeps how far it is off (`clock_offset_s`).
+    Mutations the server rejects carry an `error` shaped like a problem document;
+    `409` there means the record's state forbids it (e.g. a reviewed finding).
     """
     if len(body.mutations) > MAX_MUTATIONS:
         raise Problem(413, _("Too many mutations"),
