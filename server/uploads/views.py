@@ -192,9 +192,8 @@ def _patch(upload: Upload, status: int) -> Response:
     if upload.state == "complete":
         return Response(status=status, headers={"Upload-Offset": str(upload.offset)})
     if offset != upload.offset:
-        raise Problem(409, _("Wrong offset"), _("The upload is at offset %(n)s; HEAD it and "
-                      "send from there.", n=upload.offset))
-    return _write(upload, checksum, status)
+        raise _wrong_offset(upload)
+    return _write(upload, offset, checksum, status)
 
 
 def _read(n: int) -> bytes:
@@ -204,7 +203,7 @@ def _read(n: int) -> bytes:
         raise OSError("client disconnected") from gone
 
 
-def _write(upload: Upload, checksum, status: int) -> Response:
+def _write(upload: Upload, offset: int, checksum, status: int) -> Response:
     # Streamed to disk, never held: only Tus-Max-Size limits it (None would mean "the
     # app's MAX_CONTENT_LENGTH" to Flask).
     request.max_content_length = current_app.config["TUS_MAX_SIZE"]
@@ -212,7 +211,14 @@ def _write(upload: Upload, checksum, status: int) -> Response:
     token = services.take_lease(upload)
     try:
         upload = db.session.get(Upload, upload_id, populate_existing=True)
+        if offset != upload.offset:  # it moved while we waited for the lease
+            raise _wrong_offset(upload)
+        # Stream with no transaction open: SQLite's one write lock (and a PostgreSQL
+        # connection) must not be held for as long as a phone takes to send.
+        db.session.expunge(upload)
+        db.session.rollback()
         offset, broken = services.append(upload, token, _read, checksum)
+        upload = db.session.get(Upload, upload_id)
         upload.offset = offset
         finished = offset == upload.length and services.finish(upload)
         failed = upload.state == "failed"
@@ -229,6 +235,11 @@ def _write(upload: Upload, checksum, status: int) -> Response:
         raise Problem(400, _("Connection broken"), _("The body ended early; HEAD the upload "
                       "and resume."))
     return Response(status=status, headers={"Upload-Offset": str(offset)} | _expires(upload))
+
+
+def _wrong_offset(upload: Upload) -> Problem:
+    return Problem(409, _("Wrong offset"), _("The upload is at offset %(n)s; HEAD it and "
+                   "send from there.", n=upload.offset))
 
 
 def enqueue_media():

@@ -42,3 +42,42 @@ def test_memory_stays_flat_while_a_128_mib_file_uploads(client, make, live_serve
         tracemalloc.stop()
     assert done.status_code == 204 and done.headers["Upload-Offset"] == str(SIZE)
     assert peak < 24 * 1024 * 1024, f"peak {peak / 2**20:.1f} MiB for a 128 MiB upload"
+
+
+def test_a_second_patch_while_one_streams_is_refused_and_the_first_completes(
+        client, make, live_server):
+    import threading
+    import time
+
+    user = make.user("supervisor")
+    check_id = str(make.check(user, make.site()).id)
+    token = login(client, user.username).json["token"]
+    data = bytes(range(256)) * 4096 * 4  # 4 MiB
+    headers = {"Authorization": f"Bearer {token}", "Tus-Resumable": "1.0.0"}
+    with httpx.Client(base_url=live_server, headers=headers, timeout=60) as http:
+        location = http.post("/api/v1/uploads", headers={
+            "Upload-Length": str(len(data)), "Upload-Metadata": encode_metadata({
+                "evidence_id": str(uuid.uuid4()), "check_id": check_id, "kind": "photo",
+                "sha256": hashlib.sha256(data).hexdigest()})}).headers["Location"]
+        started, answers = threading.Event(), {}
+
+        def slowly():
+            yield data[:BLOCK]
+            started.set()
+            time.sleep(1.0)  # a phone on a slow link
+            yield data[BLOCK:]
+
+        def first():
+            answers["first"] = http.patch(location, content=slowly(), headers={
+                "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"})
+
+        streaming = threading.Thread(target=first)
+        streaming.start()
+        started.wait(10)
+        time.sleep(0.3)
+        second = http.patch(location, content=data, headers={
+            "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"})
+        streaming.join(30)
+        final = http.head(location).headers["Upload-Offset"]
+    assert second.status_code == 423 and int(second.headers["Retry-After"]) > 0
+    assert answers["first"].status_code == 204 and final == str(len(data))
