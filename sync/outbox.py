@@ -15,6 +15,7 @@ import uuid
 from datetime import datetime
 
 from .messages import MAX_MUTATIONS, MAX_PUSH_BYTES
+from .records import APPEND_ONLY
 from .store import Store, dumps, now
 
 KNOWN = object()  # base_version default: the version of the record the phone knows
@@ -24,23 +25,28 @@ ENVELOPE_BYTES = 200  # {"device_id": "…", "mutations": []} with room to spare
 def enqueue(store: Store, type_: str, op: str, entity_id: str, data: dict,
             base_version=KNOWN) -> str:
     """Queue one local change and show it in the local store, in one transaction."""
+    with store.transaction():
+        return _queue(store, type_, op, entity_id, data, base_version)
+
+
+def _queue(store: Store, type_: str, op: str, entity_id: str, data: dict,
+           base_version=KNOWN) -> str:
     mutation_id = str(uuid.uuid4())
     client_time = datetime.now().astimezone().isoformat(timespec="seconds")
-    with store.transaction():
-        waiting = 0
-        if base_version is KNOWN:
-            base_version, _base, _deleted = store.server_state(type_, entity_id)
-            waiting = int(bool(store.pending(type_, entity_id)))
-            if waiting:
-                base_version = None
-        store.db.execute(
-            "INSERT INTO outbox (id, type, op, entity_id, base_version, waiting, data,"
-            " client_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (mutation_id, type_, op, str(entity_id), base_version, waiting, dumps(data),
-             client_time))
-        store.db.execute("INSERT OR IGNORE INTO records (type, entity_id, data) "
-                         "VALUES (?, ?, '{}')", (type_, str(entity_id)))
-        store.rebuild(type_, entity_id)
+    waiting = 0
+    if base_version is KNOWN:
+        base_version, _base, _deleted = store.server_state(type_, entity_id)
+        waiting = int(bool(store.pending(type_, entity_id)))
+        if waiting:
+            base_version = None
+    store.db.execute(
+        "INSERT INTO outbox (id, type, op, entity_id, base_version, waiting, data,"
+        " client_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (mutation_id, type_, op, str(entity_id), base_version, waiting, dumps(data),
+         client_time))
+    store.db.execute("INSERT OR IGNORE INTO records (type, entity_id, data) "
+                     "VALUES (?, ?, '{}')", (type_, str(entity_id)))
+    store.rebuild(type_, entity_id)
     return mutation_id
 
 
@@ -121,12 +127,24 @@ def _applied(store: Store, mutation: dict, result: dict):
     _release_next(store, mutation, new_version)
 
 
+def _append_only(mutation: dict) -> dict:
+    """The part of a change that never conflicts (notes lines, evidence ids…)."""
+    grows = APPEND_ONLY.get(mutation["type"], frozenset())
+    if mutation["op"] != "upsert":
+        return {}
+    return {k: v for k, v in mutation["data"].items() if k in grows}
+
+
 def _conflict(store: Store, mutation: dict, result: dict):
-    """Keep the server's record; the change, and those made on top of it, go to conflicts."""
+    """Keep the server's record; the change, and those made on top of it, go to conflicts
+    for the user to decide — but what only appends (a line of notes) is sent again on top
+    of the server's record, so nothing the user wrote is lost."""
     type_, entity_id = mutation["type"], mutation["entity_id"]
     current = result.get("current")
     later = [m for m in store.pending(type_, entity_id) if m["seq"] > mutation["seq"]]
-    for dropped in [mutation] + [m for m in later if m["waiting"]]:
+    conflicted = [mutation] + [m for m in later if m["waiting"]]
+    kept = [_append_only(m) for m in conflicted]
+    for dropped in conflicted:
         store.db.execute(
             "INSERT OR REPLACE INTO conflicts (mutation_id, type, entity_id, op, data,"
             " current, version, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -135,6 +153,10 @@ def _conflict(store: Store, mutation: dict, result: dict):
         _remove(store, dropped)
     version = result.get("version") or (current or {}).get("version")
     store.set_server_state(type_, entity_id, version, current, current is None)
+    for data in kept:
+        if data and current is not None:
+            # A new change (new id), made on the version the server holds now.
+            _queue(store, type_, "upsert", entity_id, data)
 
 
 def _rejected(store: Store, mutation: dict, result: dict):

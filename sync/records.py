@@ -106,3 +106,9 @@ class RectificationData(RecordData):
 PUSHABLE = {"check": CheckData, "finding": FindingData, "evidence": EvidenceData,
             "case": CaseData, "rectification": RectificationData}
 READ_ONLY = frozenset({"site", "unit", "category", "plan"})
+
+# Fields that only ever grow (lines of notes, lists of evidence ids, or a value set once):
+# a change of these alone never conflicts, on the server or in the client.
+APPEND_ONLY = {"check": frozenset({"notes"}), "finding": frozenset({"evidence_ids"}),
+               "evidence": frozenset({"finding_id", "filename", "captured_at", "location"}),
+               "rectification": frozenset({"evidence_ids"}), "case": frozenset()}

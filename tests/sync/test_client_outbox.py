@@ -215,7 +215,8 @@ def test_push_cursor_never_moves_the_pull_cursor(open_phone, field):
     assert [r.data["name"] for r in client.records("site")] == ["纺织东路工地"]
 
 
-def test_conflict_keeps_the_server_record_and_lists_the_change(open_phone, field):
+def test_conflict_keeps_the_server_record_lists_the_change_and_keeps_the_notes(
+        open_phone, field):
     client = open_phone(field.username)
     check_id = client.upsert("check", data=_check(field.site_id))
     client.push()
@@ -225,13 +226,15 @@ def test_conflict_keeps_the_server_record_and_lists_the_change(open_phone, field
     assert colleague.push() == {"applied": 1}
     client.upsert("check", check_id, {"mode": "open"})
     client.upsert("check", check_id, {"notes": "在冲突之上"})
-    assert client.push() == {"conflict": 1}
+    assert client.push() == {"conflict": 1, "applied": 1}
     record = client.record("check", check_id)
     assert record.data["mode"] == "covert" and record.data["ended_at"] is not None
-    assert record.version == _held(check_id).version
     assert [c["data"] for c in client.store.conflicts()] == [{"mode": "open"},
                                                            {"notes": "在冲突之上"}]
     assert client.store.outbox_size() == 0
+    held = _held(check_id)
+    assert held.notes.endswith("在冲突之上") and held.mode == "covert"  # the line arrived
+    assert record.version <= held.version
 
 
 def test_rejected_create_is_listed_with_the_servers_reason_and_forgotten(open_phone, field):

@@ -4,6 +4,8 @@ import uuid
 
 from flask_babel import gettext as _
 
+from sync.records import APPEND_ONLY
+
 from ...extensions import db
 from ...models import Case, Evidence, Finding, Rectification, Unit
 from .common import REVIEWERS, Rejected, can_see, existing, own, require, union
@@ -30,7 +32,7 @@ def move(user, case, status: str):
 
 class CaseRules:
     model = Case
-    append_only = frozenset()
+    append_only = APPEND_ONLY["case"]
 
     def create(self, user, entity_id, fields):
         if user.role not in REVIEWERS:
@@ -74,7 +76,7 @@ class CaseRules:
 
 class RectificationRules:
     model = Rectification
-    append_only = frozenset({"evidence_ids"})
+    append_only = APPEND_ONLY["rectification"]
 
     def create(self, user, entity_id, fields):
         if user.role != "unit":

@@ -2,13 +2,15 @@
 
 from flask_babel import gettext as _
 
+from sync.records import APPEND_ONLY
+
 from ...models import Category, Check, Finding, Plan, Site, Unit, utcnow
 from .common import FIELD_STAFF, REVIEWERS, Rejected, existing, merge_lines, own, require, union
 
 
 class CheckRules:
     model = Check
-    append_only = frozenset({"notes"})
+    append_only = APPEND_ONLY["check"]
 
     def create(self, user, entity_id, fields):
         if user.role not in FIELD_STAFF:
@@ -46,7 +48,7 @@ class CheckRules:
 
 class FindingRules:
     model = Finding
-    append_only = frozenset({"evidence_ids"})
+    append_only = APPEND_ONLY["finding"]
 
     def create(self, user, entity_id, fields):
         if user.role not in FIELD_STAFF:

@@ -4,6 +4,8 @@ import uuid
 
 from flask_babel import gettext as _
 
+from sync.records import APPEND_ONLY
+
 from ...extensions import db
 from ...models import Check, Evidence, Finding, Rectification
 from .common import FIELD_STAFF, Rejected, existing, own, require
@@ -11,7 +13,7 @@ from .common import FIELD_STAFF, Rejected, existing, own, require
 
 class EvidenceRules:
     model = Evidence
-    append_only = frozenset({"finding_id", "filename", "captured_at", "location"})
+    append_only = APPEND_ONLY["evidence"]
 
     def create(self, user, entity_id, fields):
         require(fields, "kind", "sha256", "size")
