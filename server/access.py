@@ -18,7 +18,6 @@ from .extensions import db, login_manager
 from .models import ROLES, Device, User, utcnow
 
 ALL = frozenset(ROLES)
-STAFF = frozenset({"inspector", "reviewer", "compiler"})
 PUBLIC = "public"
 SEEN_EVERY = timedelta(minutes=5)
 

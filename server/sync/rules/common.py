@@ -7,7 +7,6 @@ from ..audience import keys_for, user_keys
 
 FIELD_STAFF = {"inspector", "supervisor"}   # who runs checks on phones
 REVIEWERS = {"reviewer", "compiler"}
-STAFF = {"inspector", "reviewer", "compiler"}
 
 
 class Rejected(Exception):
