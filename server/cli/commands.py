@@ -56,9 +56,12 @@ def create_user(username, role, unit_code, name, password):
 @click.option("--port", default=5000, show_default=True, type=int)
 def serve(host, port):
     """Serve with the development server (use gunicorn in production)."""
+    from werkzeug.serving import run_simple
+
     from .. import create_app
 
-    create_app().run(host=host, port=port, threaded=True, use_reloader=False)
+    # Not app.run(): Flask ignores it inside its own command line.
+    run_simple(host, port, create_app(), threaded=True)
 
 
 @click.command("worker")
