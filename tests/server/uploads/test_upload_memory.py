@@ -81,3 +81,37 @@ def test_a_second_patch_while_one_streams_is_refused_and_the_first_completes(
         final = http.head(location).headers["Upload-Offset"]
     assert second.status_code == 423 and int(second.headers["Retry-After"]) > 0
     assert answers["first"].status_code == 204 and final == str(len(data))
+
+
+def test_what_arrived_before_a_dropped_connection_is_kept(client, make, live_server):
+    import socket
+    import time
+    from urllib.parse import urlsplit
+
+    user = make.user("supervisor")
+    check_id = str(make.check(user, make.site()).id)
+    token = login(client, user.username).json["token"]
+    data = bytes(range(256)) * 4096 * 2  # 2 MiB
+    headers = {"Authorization": f"Bearer {token}", "Tus-Resumable": "1.0.0"}
+    with httpx.Client(base_url=live_server, headers=headers, timeout=60) as http:
+        location = http.post("/api/v1/uploads", headers={
+            "Upload-Length": str(len(data)), "Upload-Metadata": encode_metadata({
+                "evidence_id": str(uuid.uuid4()), "check_id": check_id, "kind": "photo",
+                "sha256": hashlib.sha256(data).hexdigest()})}).headers["Location"]
+        target = urlsplit(location)
+        with socket.create_connection((target.hostname, target.port)) as phone:
+            phone.sendall((f"PATCH {target.path} HTTP/1.1\r\nHost: {target.netloc}\r\n"
+                           f"Authorization: Bearer {token}\r\nTus-Resumable: 1.0.0\r\n"
+                           "Content-Type: application/offset+octet-stream\r\n"
+                           f"Upload-Offset: 0\r\nContent-Length: {len(data)}\r\n\r\n").encode())
+            phone.sendall(data[:700_000])  # then the signal is lost
+            time.sleep(0.3)
+        for _ in range(50):  # the server notices the closed connection
+            kept = int(http.head(location).headers["Upload-Offset"])
+            if kept:
+                break
+            time.sleep(0.1)
+        assert 0 < kept <= 700_000
+        rest = http.patch(location, content=data[kept:], headers={
+            "Upload-Offset": str(kept), "Content-Type": "application/offset+octet-stream"})
+    assert rest.status_code == 204 and rest.headers["Upload-Offset"] == str(len(data))
