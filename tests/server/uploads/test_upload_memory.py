@@ -13,6 +13,23 @@ SIZE = 128 * 1024 * 1024
 BLOCK = 1024 * 1024
 
 
+def _phone(client, make) -> tuple[dict, str]:
+    """A supervisor's bearer headers and one of their checks."""
+    user = make.user("supervisor")
+    check_id = str(make.check(user, make.site()).id)
+    token = login(client, user.username).json["token"]
+    return {"Authorization": f"Bearer {token}", "Tus-Resumable": "1.0.0"}, check_id
+
+
+def _create(http, check_id: str, length: int, sha256: str, kind="photo") -> str:
+    created = http.post("/api/v1/uploads", headers={
+        "Upload-Length": str(length), "Upload-Metadata": encode_metadata({
+            "evidence_id": str(uuid.uuid4()), "check_id": check_id, "kind": kind,
+            "sha256": sha256})})
+    assert created.status_code == 201
+    return created.headers["Location"]
+
+
 def _body():
     block = bytes(range(256)) * (BLOCK // 256)
     for _ in range(SIZE // BLOCK):
@@ -20,22 +37,15 @@ def _body():
 
 
 def test_memory_stays_flat_while_a_128_mib_file_uploads(client, make, live_server):
-    user = make.user("supervisor")
-    check_id = str(make.check(user, make.site()).id)
-    token = login(client, user.username).json["token"]
+    headers, check_id = _phone(client, make)
     digest = hashlib.sha256()
     for block in _body():
         digest.update(block)
-    headers = {"Authorization": f"Bearer {token}", "Tus-Resumable": "1.0.0"}
     tracemalloc.start()
     try:
         with httpx.Client(base_url=live_server, headers=headers, timeout=120) as http:
-            created = http.post("/api/v1/uploads", headers={
-                "Upload-Length": str(SIZE), "Upload-Metadata": encode_metadata({
-                    "evidence_id": str(uuid.uuid4()), "check_id": check_id, "kind": "video",
-                    "sha256": digest.hexdigest()})})
-            assert created.status_code == 201
-            done = http.patch(created.headers["Location"], content=_body(), headers={
+            location = _create(http, check_id, SIZE, digest.hexdigest(), kind="video")
+            done = http.patch(location, content=_body(), headers={
                 "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"})
         _current, peak = tracemalloc.get_traced_memory()
     finally:
@@ -49,16 +59,10 @@ def test_a_second_patch_while_one_streams_is_refused_and_the_first_completes(
     import threading
     import time
 
-    user = make.user("supervisor")
-    check_id = str(make.check(user, make.site()).id)
-    token = login(client, user.username).json["token"]
+    headers, check_id = _phone(client, make)
     data = bytes(range(256)) * 4096 * 4  # 4 MiB
-    headers = {"Authorization": f"Bearer {token}", "Tus-Resumable": "1.0.0"}
     with httpx.Client(base_url=live_server, headers=headers, timeout=60) as http:
-        location = http.post("/api/v1/uploads", headers={
-            "Upload-Length": str(len(data)), "Upload-Metadata": encode_metadata({
-                "evidence_id": str(uuid.uuid4()), "check_id": check_id, "kind": "photo",
-                "sha256": hashlib.sha256(data).hexdigest()})}).headers["Location"]
+        location = _create(http, check_id, len(data), hashlib.sha256(data).hexdigest())
         started, answers = threading.Event(), {}
 
         def slowly():
@@ -88,20 +92,15 @@ def test_what_arrived_before_a_dropped_connection_is_kept(client, make, live_ser
     import time
     from urllib.parse import urlsplit
 
-    user = make.user("supervisor")
-    check_id = str(make.check(user, make.site()).id)
-    token = login(client, user.username).json["token"]
+    headers, check_id = _phone(client, make)
     data = bytes(range(256)) * 4096 * 2  # 2 MiB
-    headers = {"Authorization": f"Bearer {token}", "Tus-Resumable": "1.0.0"}
     with httpx.Client(base_url=live_server, headers=headers, timeout=60) as http:
-        location = http.post("/api/v1/uploads", headers={
-            "Upload-Length": str(len(data)), "Upload-Metadata": encode_metadata({
-                "evidence_id": str(uuid.uuid4()), "check_id": check_id, "kind": "photo",
-                "sha256": hashlib.sha256(data).hexdigest()})}).headers["Location"]
+        location = _create(http, check_id, len(data), hashlib.sha256(data).hexdigest())
         target = urlsplit(location)
         with socket.create_connection((target.hostname, target.port)) as phone:
             phone.sendall((f"PATCH {target.path} HTTP/1.1\r\nHost: {target.netloc}\r\n"
-                           f"Authorization: Bearer {token}\r\nTus-Resumable: 1.0.0\r\n"
+                           f"Authorization: {headers['Authorization']}\r\n"
+                           "Tus-Resumable: 1.0.0\r\n"
                            "Content-Type: application/offset+octet-stream\r\n"
                            f"Upload-Offset: 0\r\nContent-Length: {len(data)}\r\n\r\n").encode())
             phone.sendall(data[:700_000])  # then the signal is lost
