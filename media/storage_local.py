@@ -1,6 +1,7 @@
 """Evidence bytes as files under one root directory: the embedded default."""
 
 import contextlib
+import errno
 import os
 import stat
 import tempfile
@@ -55,6 +56,32 @@ class LocalStorage(Storage):
         _fsync_dir(directory)
         return written
 
+    def adopt(self, key: str, path) -> int:
+        """Store the finished file at path under key by hard-linking it, not copying it.
+
+        Write-once like save: the file is made read-only and fsynced, then linked in (link
+        fails if the key is taken). The caller removes path afterwards and must not write
+        to the file again: it is now the stored object. Across filesystems it is copied.
+        """
+        check_write(key, False)
+        target = self._path(key)
+        if os.path.lexists(target):
+            raise AlreadyExists(key)
+        directory = os.path.dirname(target)
+        os.makedirs(directory, exist_ok=True)
+        with open(path, "rb") as f:
+            os.fchmod(f.fileno(), 0o444 if is_original(key) else 0o644)
+            os.fsync(f.fileno())  # cheap when the writer fsynced already
+            try:
+                _place(os.fspath(path), target, key, overwrite=False)
+            except OSError as error:
+                if error.errno not in _NO_LINK:
+                    raise
+                return self.save(key, f)
+            size = os.fstat(f.fileno()).st_size
+        _fsync_dir(directory)
+        return size
+
     def open(self, key: str) -> BinaryIO:
         """The file, opened for reading."""
         try:
@@ -88,6 +115,10 @@ class LocalStorage(Storage):
         """Unlink the file (its read-only mode does not stop that); a missing one is fine."""
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self._path(key))
+
+
+# link() cannot join these: another filesystem, or one without hard links.
+_NO_LINK = (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP)
 
 
 def _copy(fileobj: BinaryIO, out: BinaryIO) -> int:
