@@ -197,8 +197,13 @@ def _patch(upload: Upload, status: int) -> Response:
 
 
 def _read(n: int) -> bytes:
+    # When the server ends the body itself (gunicorn sets wsgi.input_terminated), read it
+    # directly: Werkzeug's limiting wrapper copies every byte twice more (1.7x the CPU of
+    # an upload, measured with bench/tus_bench.py). append never reads past the length.
+    environ = request.environ
+    stream = environ["wsgi.input"] if environ.get("wsgi.input_terminated") else request.stream
     try:
-        return request.stream.read(n)
+        return stream.read(n)
     except ClientDisconnected as gone:
         raise OSError("client disconnected") from gone
 
@@ -219,7 +224,9 @@ def _write(upload: Upload, offset: int, checksum, status: int) -> Response:
         db.session.rollback()
         offset, broken = services.append(upload, token, _read, checksum)
         upload = db.session.get(Upload, upload_id)
-        upload.offset = offset
+        # The new offset and the end of the lease in one commit: whoever sees the offset
+        # may write at it at once.
+        upload.offset, upload.lease, upload.lease_until = offset, None, None
         finished = offset == upload.length and services.finish(upload)
         failed = upload.state == "failed"
         db.session.commit()

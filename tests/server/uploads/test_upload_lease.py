@@ -1,0 +1,41 @@
+"""The lease of an upload: renewed by time while bytes arrive, and a request that lost it
+writes nothing more."""
+
+import io
+import uuid
+
+import pytest
+
+from server.errors import Problem
+from server.extensions import db
+from server.models import Upload
+from server.uploads import services
+
+
+def _upload(location: str) -> Upload:
+    return db.session.get(Upload, uuid.UUID(location.rsplit("/", 1)[1]))
+
+
+def test_an_upload_that_renews_its_lease_on_every_chunk_completes(uploader, monkeypatch):
+    monkeypatch.setattr(services, "RENEW_AFTER", 0)  # as if the phone were very slow
+    monkeypatch.setattr(services, "CHUNK", 64 * 1024)
+    data = bytes(range(256)) * 1200
+    up = uploader()
+    location = up.create(data).headers["Location"]
+    done = up.patch(location, data, 0)
+    assert done.headers["Upload-Offset"] == str(len(data))
+
+
+def test_a_request_that_stalled_past_its_lease_writes_nothing(uploader, blob, monkeypatch):
+    up = uploader()
+    upload = _upload(up.create(blob).headers["Location"])
+    stale = services.take_lease(upload)
+    # Its lease ran out while the phone's bytes stalled, and the phone's retry took over.
+    db.session.execute(db.update(Upload).where(Upload.id == upload.id)
+                       .values(lease="the-retry"))
+    db.session.commit()
+    monkeypatch.setattr(services, "RENEW_AFTER", 0)
+    with pytest.raises(Problem) as refused:
+        services.append(upload, stale, io.BytesIO(blob).read, None)
+    assert refused.value.status == 409
+    assert services.staging_path(upload.id).stat().st_size == 0
