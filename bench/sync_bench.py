@@ -19,22 +19,12 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from scratch_db import create_database, drop_database  # noqa: E402  (bench/ is on the path)
+
 from server import create_app  # noqa: E402
 from server.extensions import db  # noqa: E402
 
 PAGE, TOTAL, BATCH, ROUNDS = 1000, 10_000, 500, 5
-
-
-def _database(admin_url: str) -> tuple[str, str]:
-    name = f"mingcha_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return name, admin_url.rsplit("/", 1)[0] + "/" + name
-
-
-def _drop(admin_url: str, name: str):
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _app(url: str, tmp: Path):
@@ -184,7 +174,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
-    name, url = _database(args.admin_url)
+    name, url = create_database(args.admin_url)
     try:
         app, site_id = _app(url, Path(tempfile.mkdtemp(prefix=name)))
         with app.app_context():
@@ -206,7 +196,7 @@ def main():
         _line(f"push {BATCH} mutations", push_times, raw_push_times, 3.0)
         _line(f"pull {TOTAL} changes", pull_times, raw_pull_times, 2.0)
     finally:
-        _drop(args.admin_url, name)
+        drop_database(args.admin_url, name)
 
 
 if __name__ == "__main__":

@@ -24,33 +24,21 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 
 import httpx
-import psycopg
 import redis
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE_DIR = ROOT / "bench" / "tus-node"
 sys.path.insert(0, str(ROOT))
 
+from scratch_db import create_database, drop_database  # noqa: E402  (bench/ is on the path)
+
 from sync.tus import encode_metadata  # noqa: E402
 
 MIB = 1024 * 1024
 TUS = {"Tus-Resumable": "1.0.0"}
-
-
-def _database(admin_url: str) -> tuple[str, str]:
-    name = f"mingcha_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return name, admin_url.rsplit("/", 1)[0] + "/" + name
-
-
-def _drop(admin_url: str, name: str):
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _prepare(env: dict, runs: int, sha256: str, size: int) -> list[tuple[str, str]]:
@@ -373,13 +361,13 @@ def main():
     jobs = redis.Redis.from_url(args.redis_url)
     if jobs.dbsize():
         sys.exit(f"{args.redis_url} is not empty; the bench flushes it, so give it an empty one")
-    name, db_url = _database(args.admin_url)
+    name, db_url = create_database(args.admin_url)
     tmp = Path(tempfile.mkdtemp(prefix="tus-bench-"))
     try:
         run(args, tmp, db_url)
     finally:
         jobs.flushdb()
-        _drop(args.admin_url, name)
+        drop_database(args.admin_url, name)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
