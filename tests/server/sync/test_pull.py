@@ -3,6 +3,9 @@
 import uuid
 from datetime import UTC, datetime
 
+import pytest
+import sqlalchemy as sa
+
 from server.extensions import db
 from server.models import Check, Plan
 from tests.server.sync.conftest import mutation, new_check
@@ -113,3 +116,31 @@ def test_check_pulled_back_equals_the_server_record(phone, make):
     check = db.session.get(Check, uuid.UUID(m["entity_id"]))
     assert data["location"] == {"lat": 34.26, "lon": 117.19, "accuracy_m": 8.0}
     assert data["created_by"] == str(user.id) and data["version"] == check.version
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])  # SQLite has no statistics to mislead it
+def test_a_page_walks_the_feed_in_order_instead_of_sorting_all_of_it(phone, make):
+    """A phone pulling a long feed from the start costs one page per page, not the whole
+    remaining feed each time: the plan reads the seq index in order and stops at the page."""
+    user, site = make.user("compiler"), make.site()
+    inspector = phone(make.user("inspector"))
+    for _ in range(3):
+        inspector.push(*[new_check(site) for _ in range(200)])
+    statements = []
+
+    def keep(_conn, _cursor, statement, parameters, _context, _many):
+        if "FROM changes" in statement and "ORDER BY changes.seq" in statement:
+            statements.append((statement, parameters))
+
+    sa.event.listen(db.engine, "before_cursor_execute", keep)
+    try:
+        assert phone(user).pull_page(limit=50).status_code == 200
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", keep)
+    [(statement, parameters)] = statements
+    with db.engine.connect() as connection:
+        plan = connection.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement,
+                                          parameters).scalar()
+    top = plan[0]["Plan"]
+    assert top["Node Type"] == "Limit"
+    assert top["Plans"][0]["Node Type"] == "Index Scan", top
