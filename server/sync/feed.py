@@ -17,15 +17,25 @@ from .serialize import TYPES, to_data
 FEED_LOCK = 0x6D696E67  # "ming": the advisory lock that orders commits to the feed
 
 
-def _touch(session, records):
+def _touch(session, records, *, new=False):
     touched = session.info.setdefault("feed_touched", {})
+    made = session.info.setdefault("feed_new", set())
     for record in records:
         if type(record) in TYPES:
             touched[id(record)] = record  # new records get their id only on insert
+            if new:
+                made.add(id(record))
+
+
+def created(session, records):
+    """Records inserted outside the unit of work (``bulk.insert_new``): they belong in the
+    feed like any record the session inserted."""
+    _touch(session, records, new=True)
 
 
 def _before_flush(session, _context, _instances):
-    _touch(session, list(session.new) + list(session.dirty))
+    _touch(session, session.new, new=True)
+    _touch(session, session.dirty)
 
 
 def _dependents(session, records) -> list:
@@ -50,6 +60,8 @@ def _dependents(session, records) -> list:
 def _current_rows(session, entries) -> dict:
     """(type, id) -> (data, audience keys) of the record's present upsert row."""
     ids = [entity_id for _type, entity_id in entries]
+    if not ids:
+        return {}
     rows = session.execute(
         sa.select(Change.type, Change.entity_id, Change.data, Change.audience)
         .where(among(Change.entity_id, ids), Change.op == "upsert")).all()
@@ -61,9 +73,11 @@ def audience_text(keys) -> str:
     return " " + " ".join(sorted(keys)) + " "
 
 
-def _plan_rows(session, records):
-    """The change rows to write: (type, id, op, version, data, keys)."""
-    current = _current_rows(session, [(TYPES[type(r)], r.id) for r in records])
+def _plan_rows(session, records, new: set):
+    """The change rows to write: (type, id, op, version, data, keys). Records made in this
+    transaction (ids of the objects in ``new``) have no rows yet: no need to look."""
+    current = _current_rows(session, [(TYPES[type(r)], r.id) for r in records
+                                      if id(r) not in new])
     rows = []
     for record in records:
         kind = TYPES[type(record)]
@@ -86,11 +100,13 @@ def _lock(session):
         session.execute(sa.select(sa.func.pg_advisory_xact_lock(FEED_LOCK)))
 
 
-def _write(session, rows):
+def _write(session, rows, new_ids: set):
     """Replace the entities' older rows with these, under the feed lock."""
     _lock(session)
     for kind in {row[0] for row in rows}:
-        ids = [row[1] for row in rows if row[0] == kind]
+        ids = [row[1] for row in rows if row[0] == kind and row[1] not in new_ids]
+        if not ids:
+            continue
         session.execute(sa.delete(Change).where(Change.type == kind,
                                                 among(Change.entity_id, ids)))
     session.execute(sa.insert(Change), [
@@ -105,6 +121,7 @@ def _before_commit(session):
     if not session.info.get("feed_touched"):
         return
     touched = session.info.pop("feed_touched", {})
+    new = session.info.pop("feed_new", set())
     # A savepoint rolled back (a rejected mutation) leaves records that never existed.
     records = [r for r in touched.values() if sa.inspect(r).persistent]
     seen = {(TYPES[type(r)], r.id) for r in records}
@@ -112,15 +129,16 @@ def _before_commit(session):
         if (TYPES[type(record)], record.id) not in seen:
             seen.add((TYPES[type(record)], record.id))
             records.append(record)
-    rows = _plan_rows(session, records)
+    rows = _plan_rows(session, records, new)
     if rows:
-        _write(session, rows)
+        _write(session, rows, {r.id for r in records if id(r) in new})
         session.flush()
 
 
 def _after_soft_rollback(session, previous_transaction):
     if previous_transaction.parent is None:  # the whole transaction, not a savepoint
         session.info.pop("feed_touched", None)
+        session.info.pop("feed_new", None)
 
 
 def init_app(session_target):

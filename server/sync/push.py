@@ -3,6 +3,7 @@
 import hashlib
 
 import orjson
+import sqlalchemy as sa
 from flask_babel import gettext as _
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +17,8 @@ from ..errors import PROBLEM_TYPE
 from ..extensions import db
 from ..models import AppliedMutation, utcnow
 from ..sql import among
+from . import feed
+from .bulk import NotBulkable, insert_new
 from .rules import RULES, Rejected, can_see
 from .rules.common import forget, lookup, remember
 from .serialize import MODELS, to_data
@@ -72,8 +75,7 @@ def _upsert(m: Mutation, user, record):
         record = rules.create(user, m.entity_id, fields)
         if hasattr(record, "clock_offset_s"):
             record.clock_offset_s = db.session.info.get("push_clock_offset")
-        db.session.add(record)
-        remember(record)
+        remember(record)  # not yet in the session: the caller inserts it
         return record
     if record.deleted_at is not None:
         raise Rejected(410, _("The record was deleted."))
@@ -110,6 +112,8 @@ def _remembered(m: Mutation, device, version: int) -> dict:
 
 def _apply(m: Mutation, user, device) -> int:
     record = _change(m, user)
+    if sa.inspect(record).transient:
+        db.session.add(record)
     db.session.flush()
     db.session.add(AppliedMutation(**_remembered(m, device, record.version)))
     db.session.flush()
@@ -189,7 +193,13 @@ def _all_at_once(mutations: list[Mutation], user, device) -> list[dict]:
             records = [_change(m, user) for m in mutations]
         except (Rejected, Conflict):
             raise _Fallback from None
-    db.session.flush()
+    made = list({id(r): r for r in records if sa.inspect(r).transient}.values())
+    try:
+        insert_new(db.session, made)
+    except NotBulkable:
+        raise _Fallback from None
+    db.session.info["push_made"] = made
+    db.session.flush()  # the updates of records that existed
     db.session.execute(db.insert(AppliedMutation), [
         _remembered(m, device, r.version) for m, r in zip(mutations, records, strict=True)])
     return [{"id": m.id, "status": "applied", "version": r.version}
@@ -212,9 +222,15 @@ def apply_batch(mutations: list[Mutation], user, device, clock_offset=None) -> l
 def _in_one_go_or_one_by_one(mutations, user, device) -> list[dict]:
     try:
         with db.session.begin_nested():
-            return _all_at_once(mutations, user, device)
+            results = _all_at_once(mutations, user, device)
+        feed.created(db.session, db.session.info.pop("push_made"))
+        return results
     except (_Fallback, IntegrityError, StaleDataError):
-        pass
+        # The savepoint is gone, and with it the rows of records inserted in bulk: their
+        # objects must not stay in the session as if they existed.
+        for record in db.session.info.pop("push_made", []):
+            if record in db.session:
+                db.session.expunge(record)
     finally:
         forget()
     try:

@@ -25,15 +25,13 @@ MODELS = {"unit": Unit, "site": Site, "category": Category, "plan": Plan, "check
 TYPES = {model: name for name, model in MODELS.items()}
 
 
+_PLAIN = {datetime: datetime.isoformat, date: date.isoformat, uuid.UUID: str}
+
+
 def plain(value):
     """A JSON-ready value: times in RFC 3339 with offset, ids as strings."""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    return value
+    convert = _PLAIN.get(type(value))
+    return value if convert is None else convert(value)
 
 
 def to_data(record) -> dict:

@@ -5,7 +5,17 @@ from flask_babel import gettext as _
 from sync.records import APPEND_ONLY
 
 from ...models import Category, Check, Finding, Plan, Site, Unit, utcnow
-from .common import FIELD_STAFF, REVIEWERS, Rejected, existing, merge_lines, own, require, union
+from .common import (
+    FIELD_STAFF,
+    REVIEWERS,
+    Rejected,
+    existing,
+    lookup,
+    merge_lines,
+    own,
+    require,
+    union,
+)
 
 
 class CheckRules:
@@ -28,7 +38,8 @@ class CheckRules:
             if name in fields and fields[name] is None:
                 raise Rejected(422, _("%(field)s cannot be cleared.", field=name))
         if "site_id" in fields:
-            check.site = existing(Site, fields["site_id"], user, "site_id")
+            # The id, not the relationship: adding the check need not cascade to the site.
+            check.site_id = existing(Site, fields["site_id"], user, "site_id").id
         if fields.get("plan_id") is not None:
             existing(Plan, fields["plan_id"], user, "plan_id")
         for name in ("plan_id", "mode", "started_at", "ended_at"):
@@ -57,9 +68,10 @@ class FindingRules:
         check = existing(Check, fields["check_id"], user, "check_id")
         own(user, check.created_by)
         category = existing(Category, fields["category_id"], user, "category_id")
+        site = lookup(Site, check.site_id)
         finding = Finding(id=entity_id, check=check, category=category,
                           severity=fields.get("severity") or category.default_severity,
-                          unit_id=check.site.unit_id, created_by=user.id, description="",
+                          unit_id=site.unit_id, created_by=user.id, description="",
                           evidence_ids=[], state="pending")
         self.update(user, finding, fields)
         return finding

@@ -3,10 +3,12 @@
 from flask_babel import gettext as _
 
 from ...extensions import db
+from ...models import Category, Plan, Site, Unit
 from ..audience import keys_for, user_keys
 
 FIELD_STAFF = {"inspector", "supervisor"}   # who runs checks on phones
 REVIEWERS = {"reviewer", "compiler"}
+REGISTRY = (Unit, Site, Category, Plan)  # phones cannot change them, so a push cannot either
 
 
 class Rejected(Exception):
@@ -38,15 +40,30 @@ def remember(record):
 
 def forget():
     db.session.info.pop("push_records", None)
+    db.session.info.pop("push_usable", None)
 
 
 def existing(model, entity_id, user, field: str):
     """A referenced record the user may see, or a rejection naming the field."""
     record = lookup(model, entity_id) if entity_id else None
-    if record is None or getattr(record, "deleted_at", None) or not can_see(user, record):
+    if record is None or not _usable(user, record):
         raise Rejected(422, _("%(field)s does not name a record you can use.", field=field),
                        [{"field": f"data.{field}", "message": _("Unknown or not visible.")}])
     return record
+
+
+def _usable(user, record) -> bool:
+    """Not deleted and visible to the user. A batch names the same site or check in many
+    mutations; the answer for registry records is kept for the rest of the push."""
+    if getattr(record, "deleted_at", None):
+        return False
+    if not isinstance(record, REGISTRY):
+        return can_see(user, record)
+    usable = db.session.info.setdefault("push_usable", {})
+    key = (type(record), record.id)
+    if key not in usable:
+        usable[key] = can_see(user, record)
+    return usable[key]
 
 
 def require(fields: dict, *names):

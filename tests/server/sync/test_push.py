@@ -1,6 +1,13 @@
 """Push: each mutation applied atomically and at most once, with one result each, in order."""
 
+import threading
+import time
 import uuid
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+import sqlalchemy as sa
 
 from server.extensions import db
 from server.models import AppliedMutation, Check, Finding
@@ -141,3 +148,71 @@ def test_server_fields_are_ignored(phone, make):
     m = new_check(site, created_by=str(other.id), received_at="2020-01-01T00:00:00+00:00")
     assert phone(user).push_one(m)["status"] == "applied"
     assert db.session.get(Check, uuid.UUID(m["entity_id"])).created_by == user.id
+
+
+def test_a_visit_pushed_in_one_batch_arrives_linked(phone, make):
+    """A phone back online sends a check, its finding, evidence and a later edit at once:
+    the records are inserted together and linked as if sent one by one."""
+    user, site = make.user("supervisor"), make.site()
+    reader = phone(make.user("compiler"))
+    reader.pull()
+    check = new_check(site)
+    finding = mutation("finding", data={"check_id": check["entity_id"],
+                                        "category_id": str(make.category().id)})
+    evidence = mutation("evidence", data={
+        "check_id": check["entity_id"], "finding_id": finding["entity_id"], "kind": "photo",
+        "sha256": "ab" * 32, "size": 1234, "filename": "IMG_0001.jpg"})
+    more_notes = mutation("check", check["entity_id"], {"notes": "门卫未登记"})
+    results = phone(user).push(check, finding, evidence, more_notes)["results"]
+    assert [(r["status"], r["version"]) for r in results] == [("applied", 1)] * 4
+    saved = db.session.get(Finding, uuid.UUID(finding["entity_id"]))
+    assert str(saved.check_id) == check["entity_id"] and saved.unit_id == site.unit_id
+    pulled = {(c["type"], c["entity_id"]): c["data"] for c in reader.pull()}
+    assert pulled[("check", check["entity_id"])]["notes"] == "上下班签到检查\n门卫未登记"
+    assert pulled[("finding", finding["entity_id"])]["check_id"] == check["entity_id"]
+    got = pulled[("evidence", evidence["entity_id"])]
+    assert (got["check_id"], got["finding_id"], got["state"]) == (
+        check["entity_id"], finding["entity_id"], "awaiting_upload")
+    assert got["review_state"] == "pending" and got["version"] == 1
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])  # SQLite has one writer: no such race
+def test_a_batch_that_loses_a_race_applies_the_rest_one_by_one(phone, make, live_server):
+    """Another writer commits a check with one of the batch's ids while the batch is being
+    written: that mutation alone is refused, the others are applied once, and the feed
+    holds the batch's records that exist, none that do not."""
+    user, rival, site = make.user("inspector"), make.user("inspector"), make.site()
+    batch = [new_check(site) for _ in range(4)]
+    taken = uuid.UUID(batch[2]["entity_id"])
+    p, answer = phone(user), {}
+    db.session.commit()
+    with db.engine.connect() as other:
+        now = datetime.now(UTC)
+        other.execute(sa.insert(Check.__table__).values(
+            id=taken, version=1, created_at=now, updated_at=now, site_id=site.id, mode="open",
+            started_at=now, notes="", created_by=rival.id, received_at=now))
+        pusher = threading.Thread(target=lambda: answer.update(httpx.post(
+            f"{live_server}/api/v1/sync/push", headers=p.headers, timeout=60,
+            json={"device_id": p.device_id, "mutations": batch}).json()))
+        pusher.start()
+        _wait_for_a_lock_wait()  # the batch's insert waits on the uncommitted row
+        other.commit()
+        pusher.join(timeout=60)
+    statuses = [r["status"] for r in answer["results"]]
+    assert statuses[2] != "applied" and statuses[:2] + statuses[3:] == ["applied"] * 3
+    assert _count(Check) == 4 and _count(AppliedMutation) == 3
+    pulled = {c["entity_id"] for c in phone(make.user("compiler")).pull()
+              if c["type"] == "check"}  # the rival's row was written behind the feed's back
+    assert pulled == {m["entity_id"] for m in batch} - {str(taken)}
+
+
+def _wait_for_a_lock_wait(timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with db.engine.connect() as connection:  # a new snapshot of the activity each time
+            waiting = connection.exec_driver_sql(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'").scalar()
+        if waiting:
+            return
+        time.sleep(0.02)
+    raise AssertionError("the push never waited on the other transaction")
