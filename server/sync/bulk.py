@@ -38,18 +38,20 @@ def insert_new(session, records) -> None:
 
 def _row(mapper, record) -> dict:
     """The record's column values, completed on the object itself as a flush would:
-    foreign keys from the related objects, Python-side defaults, the first version."""
+    foreign keys from the related objects, Python-side defaults, the first version.
+    Written straight into its state: the object becomes persistent with these values
+    loaded, so there is no change history to keep."""
     state = record.__dict__
     links, columns = _layout(mapper)
     for relation, pairs in links:
         target = state.get(relation)
         if target is not None:
             for local, remote in pairs:
-                setattr(record, local, getattr(target, remote))
+                state[local] = getattr(target, remote)
     row = {}
     for name, key, default in columns:
         if key not in state:
-            setattr(record, key, default())
+            state[key] = default()
         row[name] = state[key]
     return row
 

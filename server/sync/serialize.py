@@ -38,8 +38,9 @@ def to_data(record) -> dict:
     """The record as a phone pulls it, with ``id`` and ``version``."""
     kind = TYPES[type(record)]
     data = {"id": str(record.id), "version": record.version}
+    loaded = record.__dict__  # what the object holds; getattr loads the rest
     for name in FIELDS[kind]:
-        data[name] = plain(getattr(record, name))
+        data[name] = plain(loaded[name] if name in loaded else getattr(record, name))
     if kind == "plan":
         data["site_ids"] = [str(site.id) for site in record.sites]
         data["assignee_ids"] = [str(user.id) for user in record.assignees]
