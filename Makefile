@@ -39,6 +39,8 @@ test: install services
 
 bench: install services
 	$(BIN)/python bench/sync_bench.py
+	$(BIN)/python bench/ingest_bench.py
+	$(BIN)/python bench/tus_bench.py
 
 lint: install
 	$(BIN)/ruff check server sync media tests bench manage.py
