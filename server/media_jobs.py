@@ -13,7 +13,7 @@ from redis.exceptions import RedisError
 
 from . import jobs
 from .extensions import db
-from .models import Evidence
+from .models import Evidence, Upload
 
 log = logging.getLogger(__name__)
 JOB_TIMEOUT = 30 * 60
@@ -46,7 +46,9 @@ def process_evidence(evidence_id: str):
 
 def requeue() -> int:
     """The sweeper: queue evidence waiting in ``processing`` whose job was never queued
-    (Redis was down) or was lost; fail it with a reason when every retry failed."""
+    (Redis was down) or was lost; fail it with a reason when every retry failed. First,
+    files and records that missed each other are brought together."""
+    _meet_stranded()
     if jobs.connection() is None:  # the embedded default: try again, here and now
         waiting = db.session.scalars(db.select(Evidence.id).where(
             Evidence.state == "processing", Evidence.deleted_at.is_(None))).all()
@@ -61,6 +63,22 @@ def requeue() -> int:
         return 0
     finally:
         db.session.commit()
+
+
+def _meet_stranded():
+    """A file and its record that missed each other: the upload finished while the
+    record's push was in flight, and each transaction looked before the other committed.
+    Attach the file now; the sweep below queues the job."""
+    from .uploads.services import attach
+
+    stranded = db.session.scalars(
+        db.select(Evidence).join(Upload, Upload.evidence_id == Evidence.id)
+        .where(Evidence.state == "awaiting_upload", Evidence.deleted_at.is_(None),
+               Upload.state == "complete", Upload.sha256 == Evidence.sha256)).unique()
+    for evidence in stranded:
+        attach(evidence)
+    db.session.info.pop("media_jobs", None)  # the sweep queues them, once
+    db.session.commit()
 
 
 def _sweep_one(evidence: Evidence) -> int:

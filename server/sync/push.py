@@ -178,6 +178,8 @@ def _prefetch(mutations: list[Mutation]) -> dict:
             db.select(model).where(among(model.id, ids)).with_for_update())}
         for entity_id in ids:
             known[(model, entity_id)] = found.get(entity_id)
+        if hasattr(RULES.get(kind), "prefetch"):
+            RULES[kind].prefetch(ids)
     return known
 
 

@@ -21,6 +21,7 @@ from media.storage_local import LocalStorage
 from ..errors import Problem
 from ..extensions import db
 from ..models import Check, Evidence, Upload, utcnow
+from ..sql import among
 from ..storage import original_key, storage
 from ..sync.rules import can_see
 
@@ -246,6 +247,13 @@ def attach(evidence: Evidence):
 def completed_upload(evidence_id: uuid.UUID) -> Upload | None:
     return db.session.scalar(db.select(Upload).where(
         Upload.evidence_id == evidence_id, Upload.state == "complete").limit(1))
+
+
+def completed_uploads(evidence_ids) -> dict:
+    """evidence id -> its completed upload or None, for each of ``evidence_ids``."""
+    found = {upload.evidence_id: upload for upload in db.session.scalars(db.select(Upload).where(
+        among(Upload.evidence_id, evidence_ids), Upload.state == "complete"))}
+    return {evidence_id: found.get(evidence_id) for evidence_id in evidence_ids}
 
 
 def terminate(upload: Upload):

@@ -41,6 +41,7 @@ def remember(record):
 def forget():
     db.session.info.pop("push_records", None)
     db.session.info.pop("push_usable", None)
+    db.session.info.pop("push_uploads", None)
 
 
 def existing(model, entity_id, user, field: str):

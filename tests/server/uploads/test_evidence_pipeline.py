@@ -184,3 +184,31 @@ def test_an_amr_voice_note_gets_a_browser_playable_preview(client, make, uploade
     evidence = _evidence(evidence_id)
     assert evidence.state == "ready", evidence.failure
     assert set(evidence.derivatives) == {"preview.m4a"} and evidence.geofence == "unknown"
+
+
+def test_a_batch_of_records_meets_the_files_already_uploaded(client, make, uploader):
+    """Photos uploaded on the site's Wi-Fi, their records synced later in one batch: the
+    records with a file are processed, the one without waits for its upload."""
+    user, check, up, phone = _scenario(client, make, uploader)
+    photos = [(_photo(check.started_at, seed=n), uuid.uuid4()) for n in range(3)]
+    for data, evidence_id in photos[:2]:
+        _upload(up, data, evidence_id)
+    results = phone.push(*[_evidence_mutation(check.id, d, e) for d, e in photos])["results"]
+    assert [r["status"] for r in results] == ["applied"] * 3
+    assert [_evidence(e).state for _d, e in photos] == ["ready", "ready", "awaiting_upload"]
+
+
+def test_a_file_and_record_that_missed_each_other_meet_at_the_sweep(client, make, uploader,
+                                                                    runner):
+    """The upload finished while the record's push was in flight and neither saw the
+    other: the record waits with its file stored, until the sweeper brings them together."""
+    user, check, up, phone = _scenario(client, make, uploader)
+    data, evidence_id = _photo(check.started_at, seed=7), uuid.uuid4()
+    _upload(up, data, evidence_id)
+    stranded = Evidence(id=evidence_id, check_id=check.id, kind="photo", size=len(data),
+                        sha256=hashlib.sha256(data).hexdigest(), created_by=user.id)
+    db.session.add(stranded)  # as the racing push left it: no file attached
+    db.session.commit()
+    assert _evidence(evidence_id).state == "awaiting_upload"
+    assert runner.invoke(args=["requeue"]).exit_code == 0
+    assert _evidence(evidence_id).state == "ready"
