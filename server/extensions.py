@@ -18,7 +18,6 @@ NAMING = {
 }
 
 
-
 def _json_text(value) -> str:
     return orjson.dumps(value).decode()
 
