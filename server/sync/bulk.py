@@ -30,7 +30,7 @@ def insert_new(session, records) -> None:
         group = by_table.get(table)
         if group:
             mapper = sa.inspect(type(group[0]))
-            session.execute(sa.insert(table), [_row(mapper, r) for r in group])
+            session.connection().execute(sa.insert(table), [_row(mapper, r) for r in group])
     for record in records:
         make_transient_to_detached(record)
         session.add(record)

@@ -109,7 +109,7 @@ def _write(session, rows, new_ids: set):
             continue
         session.execute(sa.delete(Change).where(Change.type == kind,
                                                 among(Change.entity_id, ids)))
-    session.execute(sa.insert(Change), [
+    session.connection().execute(sa.insert(Change.__table__), [
         {"type": k, "entity_id": i, "op": op, "version": v, "data": d,
          "audience": audience_text(keys)} for k, i, op, v, d, keys in rows])
 

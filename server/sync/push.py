@@ -202,7 +202,7 @@ def _all_at_once(mutations: list[Mutation], user, device) -> list[dict]:
         raise _Fallback from None
     db.session.info["push_made"] = made
     db.session.flush()  # the updates of records that existed
-    db.session.execute(db.insert(AppliedMutation), [
+    db.session.connection().execute(db.insert(AppliedMutation.__table__), [
         _remembered(m, device, r.version) for m, r in zip(mutations, records, strict=True)])
     return [{"id": m.id, "status": "applied", "version": r.version}
             for m, r in zip(mutations, records, strict=True)]
