@@ -6,6 +6,8 @@ follows commit order and a reader never sees seq N+1 before seq N. Each record k
 its newest rows. When someone may no longer see a record, a delete row reaches them.
 """
 
+from functools import lru_cache
+
 import sqlalchemy as sa
 from sqlalchemy import event
 
@@ -70,6 +72,12 @@ def _current_rows(session, entries) -> dict:
 
 
 def audience_text(keys) -> str:
+    return _audience_text(frozenset(keys))
+
+
+@lru_cache(maxsize=4096)
+def _audience_text(keys: frozenset) -> str:
+    """Records of a batch mostly share one audience: sort and join it once."""
     return " " + " ".join(sorted(keys)) + " "
 
 
@@ -97,7 +105,7 @@ def _plan_rows(session, records, new: set):
 
 def _lock(session):
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(sa.select(sa.func.pg_advisory_xact_lock(FEED_LOCK)))
+        session.connection().execute(sa.select(sa.func.pg_advisory_xact_lock(FEED_LOCK)))
 
 
 def _write(session, rows, new_ids: set):

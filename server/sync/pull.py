@@ -31,4 +31,5 @@ def read_changes(user, after: int, limit: int) -> tuple[list[dict], int, bool]:
 
 def head() -> int:
     """The newest position of the feed."""
-    return db.session.scalar(sa.select(sa.func.coalesce(sa.func.max(Change.seq), 0)))
+    return db.session.connection().scalar(
+        sa.select(sa.func.coalesce(sa.func.max(Change.seq), 0)))

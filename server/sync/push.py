@@ -185,7 +185,7 @@ def _prefetch(mutations: list[Mutation]) -> dict:
 
 def _all_at_once(mutations: list[Mutation], user, device) -> list[dict]:
     """The common case, fast: every mutation new and accepted; one flush for the batch."""
-    earlier = set(db.session.scalars(db.select(AppliedMutation.id).where(
+    earlier = set(db.session.connection().scalars(db.select(AppliedMutation.id).where(
         among(AppliedMutation.id, [m.id for m in mutations]))))
     if earlier or len({m.id for m in mutations}) < len(mutations):
         raise _Fallback
