@@ -43,6 +43,7 @@ class DeviceToken(Message):
 RecordType = Literal["site", "unit", "category", "plan", "check", "finding", "evidence",
                      "case", "rectification"]
 MAX_MUTATIONS = 500
+INT64 = 2**63 - 1  # the largest number a database column of the server holds
 MAX_PUSH_BYTES = 5 * 1024 * 1024
 
 
@@ -54,7 +55,7 @@ class Mutation(Message):
     type: RecordType
     op: Literal["upsert", "delete"]
     entity_id: uuid.UUID
-    base_version: int | None = Field(None, ge=1, description="The version the phone "
+    base_version: int | None = Field(None, ge=1, le=INT64, description="The version the phone "
                                      "changed; null on an upsert means create.")
     data: dict = Field(default_factory=dict, description="The fields the phone sets; "
                        "fields not sent are kept. Server fields are ignored.")

@@ -11,7 +11,7 @@ from typing import ClassVar, Literal
 
 from pydantic import AwareDatetime, Field, model_validator
 
-from .messages import Message
+from .messages import INT64, Message
 
 Severity = Literal["general", "major"]
 Mode = Literal["open", "covert"]
@@ -78,7 +78,7 @@ class EvidenceData(RecordData):
     finding_id: uuid.UUID | None = None
     kind: Literal["photo", "audio", "video"] | None = None
     sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
-    size: int | None = Field(None, ge=0)
+    size: int | None = Field(None, ge=0, le=INT64)
     filename: str | None = Field(None, max_length=255)
     captured_at: AwareDatetime | None = None
     location: Location | None = None

@@ -1,6 +1,7 @@
 """Apply pushed mutations: each atomically, at most once, with a result for each."""
 
 import hashlib
+import json
 
 import orjson
 import sqlalchemy as sa
@@ -42,7 +43,11 @@ def digest(m: Mutation) -> str:
     """What the mutation asks for; the same id asking for something else is refused."""
     body = {"type": m.type, "op": m.op, "entity_id": str(m.entity_id),
             "base_version": m.base_version, "data": m.data}
-    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    try:
+        text = orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:  # a number beyond 64 bits in a field the server ignores
+        text = json.dumps(body, sort_keys=True).encode()
+    return hashlib.sha256(text).hexdigest()
 
 
 def _rejected(m: Mutation, status: int, detail: str, errors=None) -> dict:

@@ -29,6 +29,7 @@ def setup(make, phone):
     {"id": 42},
     {"base_version": 0},
     {"base_version": "one"},
+    {"base_version": 10**30},                         # beyond any version a server gives
     {"data": ["a", "list"]},
     {"surprise": True},                               # unknown field
 ])
@@ -48,6 +49,8 @@ def test_malformed_mutation_is_a_422_listing_the_field(setup, bad):
     ({"started_at": "2026-11-30T09:00:00"}, "data.started_at"),   # no offset
     ({"location": {"lat": 91, "lon": 0}}, "data.location.lat"),
     ({"colour": "red"}, "data.colour"),
+    ({"location": {"lat": 34.2, "lon": 117.1, "accuracy_m": float("nan")}},
+     "data.location.accuracy_m"),
 ])
 def test_invalid_record_fields_are_rejected_with_the_field(setup, data, field):
     p, site, head = setup
@@ -138,3 +141,17 @@ def test_unknown_query_parameter_is_422(setup):
     response = p.client.get("/api/v1/sync/pull", headers=p.headers,
                             query_string={"since": "yesterday"})
     assert response.status_code == 422
+
+
+def test_numbers_too_large_to_store_are_refused_not_a_server_error(setup):
+    """A size of 10^30 bytes, or a huge number in a field the server ignores: the
+    mutation is refused or applied, never a 500."""
+    p, site, head = setup
+    check = new_check(site)
+    huge = mutation("evidence", data={"check_id": check["entity_id"], "kind": "photo",
+                                      "sha256": "ab" * 32, "size": 10**30})
+    ignored = new_check(site, created_by=10**30)  # a server field: accepted and ignored
+    results = p.push(check, huge, ignored)["results"]
+    assert [r["status"] for r in results] == ["applied", "rejected", "applied"]
+    assert {e["field"] for e in results[1]["error"]["errors"]} == {"data.size"}
+    assert p.push(ignored)["results"][0]["status"] == "duplicate"
