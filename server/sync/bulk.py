@@ -3,18 +3,18 @@
 A phone back from a day offline sends hundreds of new checks, findings and evidence at
 once. The unit of work costs as much Python per object as the database spends on its row;
 here each record's row is taken from the object the push rules built, the rows go out in
-one executemany per table (parents first), and the objects then join the session as
-ordinary persistent records: later updates, lazy loads and the change feed treat them as
-if the session had inserted them.
+one executemany per table (parents first). The objects stay outside the session (joining
+it costs as much again); they may load what their foreign keys point to, and the change
+feed is told of them (``feed.created``).
 """
 
 from collections import defaultdict
 from functools import cache
 
 import sqlalchemy as sa
-from sqlalchemy.orm import make_transient_to_detached
 
 from ..extensions import db
+from ..models.base import UTCDateTime
 
 
 class NotBulkable(Exception):
@@ -22,7 +22,8 @@ class NotBulkable(Exception):
 
 
 def insert_new(session, records) -> None:
-    """INSERT the transient ``records`` and attach them to ``session`` as persistent."""
+    """INSERT the transient ``records``; they stay transient, able to load related records
+    through ``session``."""
     by_table = defaultdict(list)
     for record in records:
         by_table[type(record).__table__].append(record)
@@ -30,28 +31,30 @@ def insert_new(session, records) -> None:
         group = by_table.get(table)
         if group:
             mapper = sa.inspect(type(group[0]))
-            session.connection().execute(sa.insert(table), [_row(mapper, r) for r in group])
+            links, columns = _layout(mapper)
+            # Times a row does not set are the batch's one time, as SQL's now() would be.
+            clock = {key: default() for _name, key, default, once in columns if once}
+            session.connection().execute(sa.insert(table), [
+                _row(record, links, columns, clock) for record in group])
     for record in records:
-        make_transient_to_detached(record)
-        session.add(record)
+        session.enable_relationship_loading(record)
 
 
-def _row(mapper, record) -> dict:
+def _row(record, links, columns, clock) -> dict:
     """The record's column values, completed on the object itself as a flush would:
     foreign keys from the related objects, Python-side defaults, the first version.
-    Written straight into its state: the object becomes persistent with these values
-    loaded, so there is no change history to keep."""
+    Written straight into its state: the session never flushes the object, so there is
+    no change history to keep."""
     state = record.__dict__
-    links, columns = _layout(mapper)
     for relation, pairs in links:
         target = state.get(relation)
         if target is not None:
             for local, remote in pairs:
                 state[local] = getattr(target, remote)
     row = {}
-    for name, key, default in columns:
+    for name, key, default, once in columns:
         if key not in state:
-            state[key] = default()
+            state[key] = clock[key] if once else default()
         row[name] = state[key]
     return row
 
@@ -59,7 +62,8 @@ def _row(mapper, record) -> dict:
 @cache
 def _layout(mapper):
     """Per model, once: (many-to-one relationships with their (local, remote) attribute
-    pairs, columns as (column name, attribute, default maker))."""
+    pairs, columns as (column name, attribute, default maker, a time taken once per
+    batch))."""
     links = []
     for relation in mapper.relationships:
         if relation.direction is sa.orm.MANYTOONE:
@@ -72,7 +76,8 @@ def _layout(mapper):
     for column in mapper.local_table.columns:
         key = mapper.get_property_by_column(column).key
         default = (lambda: 1) if column is mapper.version_id_col else _default(column)
-        columns.append((column.key, key, default))
+        once = isinstance(column.type, UTCDateTime) and column.default is not None
+        columns.append((column.key, key, default, once))
     return links, columns
 
 

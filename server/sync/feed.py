@@ -11,7 +11,7 @@ from functools import lru_cache
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from ..models import Case, Change, Evidence, Finding, Rectification
+from ..models import Case, Change, Evidence, Finding, Rectification, utcnow
 from ..sql import among
 from .audience import keys_for
 from .serialize import TYPES, to_data
@@ -31,8 +31,9 @@ def _touch(session, records, *, new=False):
 
 def created(session, records):
     """Records inserted outside the unit of work (``bulk.insert_new``): they belong in the
-    feed like any record the session inserted."""
+    feed like any record the session inserted, though the session does not hold them."""
     _touch(session, records, new=True)
+    session.info.setdefault("feed_bulk", set()).update(id(r) for r in records)
 
 
 def _before_flush(session, _context, _instances):
@@ -117,8 +118,9 @@ def _write(session, rows, new_ids: set):
             continue
         session.execute(sa.delete(Change).where(Change.type == kind,
                                                 among(Change.entity_id, ids)))
+    at = utcnow()  # one commit, one time
     session.connection().execute(sa.insert(Change.__table__), [
-        {"type": k, "entity_id": i, "op": op, "version": v, "data": d,
+        {"type": k, "entity_id": i, "op": op, "version": v, "data": d, "at": at,
          "audience": audience_text(keys)} for k, i, op, v, d, keys in rows])
 
 
@@ -130,8 +132,9 @@ def _before_commit(session):
         return
     touched = session.info.pop("feed_touched", {})
     new = session.info.pop("feed_new", set())
+    bulk = session.info.pop("feed_bulk", set())
     # A savepoint rolled back (a rejected mutation) leaves records that never existed.
-    records = [r for r in touched.values() if sa.inspect(r).persistent]
+    records = [r for r in touched.values() if id(r) in bulk or sa.inspect(r).persistent]
     seen = {(TYPES[type(r)], r.id) for r in records}
     for record in _dependents(session, records):
         if (TYPES[type(record)], record.id) not in seen:
@@ -147,6 +150,7 @@ def _after_soft_rollback(session, previous_transaction):
     if previous_transaction.parent is None:  # the whole transaction, not a savepoint
         session.info.pop("feed_touched", None)
         session.info.pop("feed_new", None)
+        session.info.pop("feed_bulk", None)
 
 
 def init_app(session_target):

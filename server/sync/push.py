@@ -200,15 +200,17 @@ def _all_at_once(mutations: list[Mutation], user, device) -> list[dict]:
             records = [_change(m, user) for m in mutations]
         except (Rejected, Conflict):
             raise _Fallback from None
+    db.session.flush()  # updates of records that existed, and new ones they point to
     made = list({id(r): r for r in records if sa.inspect(r).transient}.values())
     try:
-        insert_new(db.session, made)
+        insert_new(db.session(), made)
     except NotBulkable:
         raise _Fallback from None
     db.session.info["push_made"] = made
-    db.session.flush()  # the updates of records that existed
+    now = utcnow()
     db.session.connection().execute(db.insert(AppliedMutation.__table__), [
-        _remembered(m, device, r.version) for m, r in zip(mutations, records, strict=True)])
+        _remembered(m, device, r.version) | {"applied_at": now}
+        for m, r in zip(mutations, records, strict=True)])
     return [{"id": m.id, "status": "applied", "version": r.version}
             for m, r in zip(mutations, records, strict=True)]
 
@@ -233,11 +235,9 @@ def _in_one_go_or_one_by_one(mutations, user, device) -> list[dict]:
         feed.created(db.session, db.session.info.pop("push_made"))
         return results
     except (_Fallback, IntegrityError, StaleDataError):
-        # The savepoint is gone, and with it the rows of records inserted in bulk: their
-        # objects must not stay in the session as if they existed.
-        for record in db.session.info.pop("push_made", []):
-            if record in db.session:
-                db.session.expunge(record)
+        # The savepoint is gone, and with it the rows of records inserted in bulk; their
+        # objects never joined the session.
+        db.session.info.pop("push_made", None)
     finally:
         forget()
     try:

@@ -8,7 +8,16 @@ from sync.records import APPEND_ONLY
 
 from ...extensions import db
 from ...models import Case, Evidence, Finding, Rectification, Unit
-from .common import REVIEWERS, Rejected, can_see, existing, own, require, union
+from .common import (
+    REVIEWERS,
+    Rejected,
+    can_see,
+    existing,
+    new_record,
+    own,
+    require,
+    union,
+)
 
 # Where each status may go; the moves a unit contact may make itself are listed apart.
 TRANSITIONS = {"open": {"notified"}, "notified": {"rectifying"}, "rectifying": {"submitted"},
@@ -45,8 +54,9 @@ class CaseRules:
             raise Rejected(409, _("This finding already has a case."))
         unit = existing(Unit, fields.get("unit_id") or finding.unit_id, user, "unit_id")
         finding.state = "confirmed"
-        case = Case(id=entity_id, finding_id=finding.id, unit_id=unit.id, status="open",
-                    leader_name=unit.leader_name, deadline=fields["deadline"], overdue=False)
+        case = new_record(Case, id=entity_id, finding_id=finding.id, unit_id=unit.id,
+                          status="open", leader_name=unit.leader_name,
+                          deadline=fields["deadline"], overdue=False)
         self.update(user, case, {k: v for k, v in fields.items() if k != "status"})
         if fields.get("status") not in (None, "open"):
             move(user, case, fields["status"])
@@ -83,8 +93,8 @@ class RectificationRules:
             raise Rejected(403, _("Rectifications are reported by the unit."))
         require(fields, "case_id")
         case = existing(Case, fields["case_id"], user, "case_id")
-        rect = Rectification(id=entity_id, case_id=case.id, report="", evidence_ids=[],
-                             created_by=user.id)
+        rect = new_record(Rectification, id=entity_id, case_id=case.id, report="",
+                          evidence_ids=[], created_by=user.id)
         self.update(user, rect, fields)
         return rect
 

@@ -12,6 +12,7 @@ from .common import (
     existing,
     lookup,
     merge_lines,
+    new_record,
     own,
     require,
     union,
@@ -26,7 +27,8 @@ class CheckRules:
         if user.role not in FIELD_STAFF:
             raise Rejected(403, _("Your role may not record checks."))
         require(fields, "site_id", "mode", "started_at")
-        check = Check(id=entity_id, created_by=user.id, received_at=utcnow(), notes="")
+        check = new_record(Check, id=entity_id, created_by=user.id, received_at=utcnow(),
+                           notes="")
         self.update(user, check, fields)
         return check
 
@@ -69,10 +71,11 @@ class FindingRules:
         own(user, check.created_by)
         category = existing(Category, fields["category_id"], user, "category_id")
         site = lookup(Site, check.site_id)
-        finding = Finding(id=entity_id, check=check, category=category,
-                          severity=fields.get("severity") or category.default_severity,
-                          unit_id=site.unit_id, created_by=user.id, description="",
-                          evidence_ids=[], state="pending")
+        finding = new_record(Finding, id=entity_id, unit_id=site.unit_id,
+                             severity=fields.get("severity") or category.default_severity,
+                             created_by=user.id, description="", evidence_ids=[],
+                             state="pending")
+        finding.check, finding.category = check, category
         self.update(user, finding, fields)
         return finding
 

@@ -8,7 +8,7 @@ from sync.records import APPEND_ONLY
 
 from ...extensions import db
 from ...models import Check, Evidence, Finding, Rectification
-from .common import FIELD_STAFF, Rejected, existing, own, require
+from .common import FIELD_STAFF, Rejected, existing, new_record, own, require
 
 
 class EvidenceRules:
@@ -24,9 +24,10 @@ class EvidenceRules:
 
     def create(self, user, entity_id, fields):
         require(fields, "kind", "sha256", "size")
-        evidence = Evidence(id=entity_id, kind=fields["kind"], sha256=fields["sha256"],
-                            size=fields["size"], created_by=user.id, state="awaiting_upload",
-                            review_state="pending")
+        evidence = new_record(Evidence, id=entity_id, kind=fields["kind"],
+                              sha256=fields["sha256"], size=fields["size"],
+                              created_by=user.id, state="awaiting_upload",
+                              review_state="pending")
         if user.role in FIELD_STAFF:
             require(fields, "check_id")
             check = existing(Check, fields["check_id"], user, "check_id")
