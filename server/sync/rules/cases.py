@@ -13,6 +13,7 @@ from .common import (
     Rejected,
     can_see,
     existing,
+    in_this_push,
     new_record,
     own,
     require,
@@ -118,10 +119,14 @@ class RectificationRules:
 
 
 def _link_evidence(user, rect):
-    """Tie the unit's own evidence to the report, so colleagues of the unit see it too."""
-    ids = [uuid.UUID(str(value)) for value in rect.evidence_ids]
+    """Tie the unit's own evidence to the report, so colleagues of the unit see it too;
+    also evidence made earlier in this push."""
+    ids = {uuid.UUID(str(value)) for value in rect.evidence_ids}
+    found = {e.id: e for e in in_this_push(Evidence) if e.id in ids}
     for evidence in db.session.scalars(db.select(Evidence).where(
             Evidence.created_by == user.id, Evidence.id.in_(ids))):
-        if can_see(user, evidence):
-            evidence.rectification_id = rect.id
+        found.setdefault(evidence.id, evidence)
+    for evidence in found.values():
+        if evidence.created_by == user.id and can_see(user, evidence):
+            evidence.rectification = rect
 

@@ -48,6 +48,13 @@ def remember(record):
     db.session.info.setdefault("push_records", {})[(type(record), record.id)] = record
 
 
+def in_this_push(model) -> list:
+    """The records of ``model`` this push has found or made so far; those it made are
+    not in the database yet, so a query does not find them."""
+    return [record for (kind, _id), record in db.session.info.get("push_records", {}).items()
+            if kind is model and record is not None]
+
+
 def forget():
     db.session.info.pop("push_records", None)
     db.session.info.pop("push_usable", None)

@@ -1,14 +1,12 @@
 """Push rules for evidence records (the files arrive by tus upload)."""
 
-import uuid
-
 from flask_babel import gettext as _
 
 from sync.records import APPEND_ONLY
 
 from ...extensions import db
 from ...models import Check, Evidence, Finding, Rectification
-from .common import FIELD_STAFF, Rejected, existing, new_record, own, require
+from .common import FIELD_STAFF, Rejected, existing, in_this_push, new_record, own, require
 
 
 class EvidenceRules:
@@ -37,7 +35,7 @@ class EvidenceRules:
             if fields.get("check_id") is not None:
                 raise Rejected(403, _("A unit's evidence belongs to a rectification, "
                                       "not to a check."))
-            evidence.rectification_id = _rectification_listing(user, entity_id)
+            evidence.rectification = _rectification_listing(user, entity_id)
         else:
             raise Rejected(403, _("Your role may not add evidence."))
         self.update(user, evidence, fields)
@@ -69,12 +67,15 @@ class EvidenceRules:
             raise Rejected(409, _("Reviewed evidence cannot be deleted."))
 
 
-def _rectification_listing(user, evidence_id) -> uuid.UUID | None:
-    """The user's rectification that lists this evidence, if it arrived first."""
-    for rect in db.session.scalars(db.select(Rectification).where(
-            Rectification.created_by == user.id, Rectification.deleted_at.is_(None))):
-        if str(evidence_id) in (rect.evidence_ids or []):
-            return rect.id
+def _rectification_listing(user, evidence_id) -> Rectification | None:
+    """The user's rectification that lists this evidence, if it arrived first (before,
+    or earlier in this push)."""
+    stored = db.session.scalars(db.select(Rectification).where(
+        Rectification.created_by == user.id, Rectification.deleted_at.is_(None)))
+    for rect in [*in_this_push(Rectification), *stored]:
+        if rect.created_by == user.id and rect.deleted_at is None \
+                and str(evidence_id) in (rect.evidence_ids or []):
+            return rect
     return None
 
 

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from server.extensions import db
-from server.models import AppliedMutation, Check, Finding
+from server.models import AppliedMutation, Check, Evidence, Finding
 from tests.server.sync.conftest import mutation, new_check
 
 
@@ -216,3 +216,27 @@ def _wait_for_a_lock_wait(timeout=30.0):
             return
         time.sleep(0.02)
     raise AssertionError("the push never waited on the other transaction")
+
+
+@pytest.mark.parametrize("report_first", [False, True])
+def test_a_units_report_and_its_photos_in_one_batch_reach_the_whole_unit(phone, make,
+                                                                         report_first):
+    """A unit contact photographs the repair and writes the report offline; the batch
+    links them, so a colleague of the unit sees the photos as well."""
+    office = make.unit()
+    author, colleague = make.user("unit", unit=office), make.user("unit", unit=office)
+    case = make.case(make.finding(make.check(make.user("supervisor"), make.site(office)),
+                                  published=True))
+    photos = [mutation("evidence", data={"kind": "photo", "sha256": f"{n}" * 64, "size": 10})
+              for n in range(2)]
+    report = mutation("rectification", data={
+        "case_id": str(case.id), "report": "护栏已修复",
+        "evidence_ids": [p["entity_id"] for p in photos]})
+    batch = [report, *photos] if report_first else [*photos, report]
+    results = phone(author).push(*batch)["results"]
+    assert {r["status"] for r in results} == {"applied"}
+    for p in photos:
+        saved = db.session.get(Evidence, uuid.UUID(p["entity_id"]))
+        assert str(saved.rectification_id) == report["entity_id"]
+    seen = {c["entity_id"] for c in phone(colleague).pull() if c["type"] == "evidence"}
+    assert seen == {p["entity_id"] for p in photos}
