@@ -20,7 +20,11 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scratch_db import create_database, drop_database  # noqa: E402  (bench/ is on the path)
+from scratch_db import (  # noqa: E402  (bench/ is on the path)
+    create_database,
+    drop_database,
+    migrate_and_add_a_site,
+)
 
 from server import create_app  # noqa: E402
 from server.extensions import db  # noqa: E402
@@ -34,20 +38,10 @@ def _app(url: str, tmp: Path):
                       "SECRET_KEY": "bench", "REDIS_URL": None, "MEDIA_ROOT": str(tmp),
                       "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 1024})
     with app.app_context():
-        from flask_migrate import upgrade
-
         from server.registry.services import create_user, seed_categories
 
-        upgrade()
+        site = migrate_and_add_a_site()
         seed_categories()
-        from server.models import Site, Unit
-
-        unit = Unit(code="B01", name="城市建设科", leader_name="李建国")
-        db.session.add(unit)
-        db.session.flush()
-        site = Site(code="S01", name="纺织东路", kind="road", unit_id=unit.id, lat=34.26,
-                    lon=117.19, radius_m=300)
-        db.session.add(site)
         create_user("writer", "inspector", "bench-password")
         create_user("reader", "compiler", "bench-password")
         db.session.commit()

@@ -33,7 +33,11 @@ ROOT = Path(__file__).resolve().parent.parent
 NODE_DIR = ROOT / "bench" / "tus-node"
 sys.path.insert(0, str(ROOT))
 
-from scratch_db import create_database, drop_database  # noqa: E402  (bench/ is on the path)
+from scratch_db import (  # noqa: E402  (bench/ is on the path)
+    create_database,
+    drop_database,
+    migrate_and_add_a_site,
+)
 
 from sync.tus import encode_metadata  # noqa: E402
 
@@ -46,24 +50,16 @@ def _prepare(env: dict, runs: int, sha256: str, size: int) -> list[tuple[str, st
     record per run, as a phone syncs them before it uploads. Returns (evidence, check)."""
     from server import create_app
     from server.extensions import db
-    from server.models import Check, Evidence, Site, Unit
+    from server.models import Check, Evidence
     from server.registry.services import create_user
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"], "SECRET_KEY": "bench",
                       "MEDIA_ROOT": env["MEDIA_ROOT"], "UPLOAD_DIR": env["UPLOAD_DIR"],
                       "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 1024})
     with app.app_context():
-        from flask_migrate import upgrade
-
         with contextlib.redirect_stderr(io.StringIO()):  # alembic's lines per migration
-            upgrade()
-        unit = Unit(code="B01", name="城市建设科", leader_name="李建国")
-        db.session.add(unit)
-        db.session.flush()
-        site = Site(code="S01", name="纺织东路", kind="road", unit_id=unit.id, lat=34.26,
-                    lon=117.19, radius_m=300)
+            site = migrate_and_add_a_site()
         user = create_user("inspector", "inspector", "bench-password")
-        db.session.add(site)
         db.session.flush()
         check = Check(site_id=site.id, mode="covert", started_at=db.func.now(),
                       notes="上下班签到检查", created_by=user.id)

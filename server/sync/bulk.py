@@ -17,10 +17,6 @@ from ..extensions import db
 from ..models.base import UTCDateTime
 
 
-class NotBulkable(Exception):
-    """A column default the bulk path cannot compute in Python: use the unit of work."""
-
-
 def insert_new(session, records) -> None:
     """INSERT the transient ``records``; they stay transient, able to load related records
     through ``session``."""
@@ -90,4 +86,4 @@ def _default(column):
         return lambda: default.arg
     if default.is_callable:
         return lambda: default.arg(None)  # SQLAlchemy wraps a plain function to take a context
-    raise NotBulkable(column)
+    raise TypeError(f"{column}: a SQL default cannot be computed here; give it in Python")

@@ -19,7 +19,7 @@ from ..extensions import db
 from ..models import AppliedMutation, utcnow
 from ..sql import among
 from . import feed
-from .bulk import NotBulkable, insert_new
+from .bulk import insert_new
 from .rules import RULES, Rejected, can_see
 from .rules.common import forget, lookup, remember
 from .serialize import MODELS, to_data
@@ -202,10 +202,7 @@ def _all_at_once(mutations: list[Mutation], user, device) -> list[dict]:
             raise _Fallback from None
     db.session.flush()  # updates of records that existed, and new ones they point to
     made = list({id(r): r for r in records if sa.inspect(r).transient}.values())
-    try:
-        insert_new(db.session(), made)
-    except NotBulkable:
-        raise _Fallback from None
+    insert_new(db.session(), made)
     db.session.info["push_made"] = made
     now = utcnow()
     db.session.connection().execute(db.insert(AppliedMutation.__table__), [

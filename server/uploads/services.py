@@ -244,11 +244,6 @@ def attach(evidence: Evidence):
         db.session.info.setdefault("media_jobs", set()).add(evidence.id)
 
 
-def completed_upload(evidence_id: uuid.UUID) -> Upload | None:
-    return db.session.scalar(db.select(Upload).where(
-        Upload.evidence_id == evidence_id, Upload.state == "complete").limit(1))
-
-
 def completed_uploads(evidence_ids) -> dict:
     """evidence id -> its completed upload or None, for each of ``evidence_ids``."""
     found = {upload.evidence_id: upload for upload in db.session.scalars(db.select(Upload).where(

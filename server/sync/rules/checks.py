@@ -40,7 +40,7 @@ class CheckRules:
             if name in fields and fields[name] is None:
                 raise Rejected(422, _("%(field)s cannot be cleared.", field=name))
         if "site_id" in fields:
-            # The id, not the relationship: adding the check need not cascade to the site.
+            # The id: a check need not carry (or cascade to) the site object.
             check.site_id = existing(Site, fields["site_id"], user, "site_id").id
         if fields.get("plan_id") is not None:
             existing(Plan, fields["plan_id"], user, "plan_id")

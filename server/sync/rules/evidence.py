@@ -81,10 +81,12 @@ def _rectification_listing(user, evidence_id) -> Rectification | None:
 
 def _meet_upload(evidence: Evidence):
     """The file may have arrived before the record: they meet by evidence id."""
-    from ...uploads.services import attach, completed_upload
+    from ...uploads.services import attach, completed_uploads
 
     known = db.session.info.get("push_uploads", {})
-    upload = known[evidence.id] if evidence.id in known else completed_upload(evidence.id)
+    if evidence.id not in known:  # outside a batch's prefetch
+        known = completed_uploads([evidence.id])
+    upload = known[evidence.id]
     if upload is None:
         return
     if upload.sha256 != evidence.sha256:
