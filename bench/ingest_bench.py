@@ -1,11 +1,12 @@
 """Photo ingest benchmark: Mingcha's ingest of a 12 MP JPEG next to pyvips making the same sizes.
 
-    .venv/bin/python bench/ingest_bench.py [--rounds 7]
+    .venv/bin/python bench/ingest_bench.py [--rounds 9] [--verbose]
 
 Mingcha's side is what the media job does per photo: a streaming sha256 of the file, then
 ingest_photo (probe, 1600 and 320 px derivatives, pHash). pyvips's side is
 pyvips.Image.thumbnail at 1600 and at 320, each written to JPEG bytes at Q=82.
-Target (the photo ingest issue): Mingcha / pyvips <= 1.0. Prints both medians and the ratio.
+Target (the photo ingest issue): Mingcha / pyvips <= 1.0. Prints both medians and the ratio;
+with --verbose also each round's times and the progress.
 """
 
 import argparse
@@ -21,6 +22,8 @@ import pyvips
 from PIL import Image, ImageDraw, ImageFilter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from verbosity import progress  # noqa: E402
 
 from media.photo import JPEG_QUALITY, ingest_photo  # noqa: E402
 
@@ -68,8 +71,9 @@ def vips(path: Path) -> dict:
     }
 
 
-def median_seconds(works, path: Path, rounds: int) -> list[float]:
-    """Median wall time of each work; rounds alternate between them so load hits both alike."""
+def seconds(works, path: Path, rounds: int) -> list[list[float]]:
+    """Wall time of each work in each round; rounds alternate between them so load hits
+    both alike."""
     times = [[] for _ in works]
     for work in works:
         work(path)  # warm caches and lazy imports
@@ -78,21 +82,31 @@ def median_seconds(works, path: Path, rounds: int) -> list[float]:
             start = time.perf_counter()
             work(path)
             spent.append(time.perf_counter() - start)
-    return [statistics.median(spent) for spent in times]
+    return times
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--verbose", action="store_true",
+                        help="also each round's times and the progress")
     args = parser.parse_args()
+    say = progress(args.verbose)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "photo.jpg"
+        say(f"making a {SIZE[0]}x{SIZE[1]} JPEG")
         make_photo(path)
-        print(
-            f"photo: {SIZE[0]}x{SIZE[1]} JPEG, {path.stat().st_size / 1e6:.1f} MB; "
-            f"libvips {pyvips.version(0)}.{pyvips.version(1)}.{pyvips.version(2)}"
-        )
-        ours, theirs = median_seconds((mingcha, vips), path, args.rounds)
+        megabytes = path.stat().st_size / 1e6
+        say(f"one untimed run of each, then {args.rounds} rounds, mingcha and pyvips in turn")
+        times = seconds((mingcha, vips), path, args.rounds)
+    if args.verbose:
+        for n, (a, b) in enumerate(zip(*times, strict=True), 1):
+            print(f"round {n}: mingcha {a * 1000:7.1f} ms   pyvips {b * 1000:7.1f} ms")
+    ours, theirs = (statistics.median(spent) for spent in times)
+    print(
+        f"photo: {SIZE[0]}x{SIZE[1]} JPEG, {megabytes:.1f} MB; "
+        f"libvips {pyvips.version(0)}.{pyvips.version(1)}.{pyvips.version(2)}"
+    )
     print(f"mingcha ingest (sha256 + probe + 1600 + 320 + phash): {ours * 1000:7.1f} ms")
     print(f"pyvips thumbnail 1600 + 320 to JPEG:                  {theirs * 1000:7.1f} ms")
     ratio = ours / theirs

@@ -2,8 +2,10 @@
 500 mutations; each next to raw SQL (psycopg + orjson) doing the same reads or inserts.
 
     .venv/bin/python bench/sync_bench.py [--admin-url postgresql://postgres@127.0.0.1/test]
+        [--verbose]
 
-Targets (issue 3): pull <= 2x raw, push <= 3x raw. Prints the figures and the ratios.
+Targets (issue 3): pull <= 2x raw, push <= 3x raw. Prints the figures and the ratios; with
+--verbose also each round's figures, the progress and the app's line per request.
 """
 
 import argparse
@@ -25,6 +27,7 @@ from scratch_db import (  # noqa: E402  (bench/ is on the path)
     drop_database,
     migrate_and_add_a_site,
 )
+from verbosity import log_levels, progress  # noqa: E402
 
 from server import create_app  # noqa: E402
 from server.extensions import db  # noqa: E402
@@ -146,6 +149,12 @@ def take_turns(ours, raw) -> tuple[list[float], list[float]]:
     return ours_times, raw_times
 
 
+def _rounds(name, ours, raw):
+    """Each round's figures, with --verbose."""
+    for n, (a, b) in enumerate(zip(ours, raw, strict=True), 1):
+        print(f"{name:<20} round {n}  mingcha {a * 1000:8.1f} ms   raw SQL {b * 1000:8.1f} ms")
+
+
 def _line(name, ours, raw, target):
     a, b = statistics.median(ours), statistics.median(raw)
     verdict = "ok" if a / b <= target else "OVER TARGET"
@@ -156,9 +165,14 @@ def _line(name, ours, raw, target):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--verbose", action="store_true",
+                        help="also each round's figures, the progress and the request log")
     args = parser.parse_args()
+    log_levels(args.verbose)
+    say = progress(args.verbose)
     name, url = create_database(args.admin_url)
     try:
+        say(f"scratch database {name}: migrating, two users, a site")
         app, site_id = _app(url, Path(tempfile.mkdtemp(prefix=name)))
         with app.app_context():
             client = app.test_client()
@@ -173,14 +187,20 @@ def main():
             gc.collect()
             gc.freeze()
             with psycopg.connect(url) as conn:
+                say(f"push: {ROUNDS} rounds of {BATCH} mutations, mingcha and raw SQL in turn")
                 push_times, raw_push_times = take_turns(
                     lambda: push_once(client, device_id, headers, site_id),
                     lambda: raw_push_once(conn, site_id, str(writer.id), device_id))
+                say(f"pushing until the feed holds {TOTAL + 20} changes")
                 while db.session.scalar(db.text("SELECT count(*) FROM changes")) < TOTAL + 20:
                     push_once(client, device_id, headers, site_id)
                     db.session.rollback()
+                say(f"pull: {ROUNDS} rounds of the whole feed, mingcha and raw SQL in turn")
                 pull_times, raw_pull_times = take_turns(
                     lambda: pull_all(client, reader_headers), lambda: raw_pull_all(conn))
+        if args.verbose:
+            _rounds(f"push {BATCH} mutations", push_times, raw_push_times)
+            _rounds(f"pull {TOTAL} changes", pull_times, raw_pull_times)
         print(f"PostgreSQL, {BATCH} mutations per push, {TOTAL}+ changes pulled in pages of "
               f"{PAGE}; median of {ROUNDS} rounds, the two sides taking turns")
         _line(f"push {BATCH} mutations", push_times, raw_push_times, 3.0)

@@ -3,17 +3,17 @@ official tus Node server (@tus/server + @tus/file-store), in the same run, by th
 Python client, with the servers' memory sampled while the bytes arrive.
 
     .venv/bin/python bench/tus_bench.py [--size-mib 1024] [--runs 3] [--chunk-mib 0]
-        [--admin-url postgresql://postgres@127.0.0.1:5432/test]
+        [--admin-url postgresql://postgres@127.0.0.1:5432/test] [--verbose]
 
 Target (issue b): throughput mingcha / node >= 1.0, and Mingcha's memory stays flat.
 Both servers store in one temporary directory; Mingcha also checks the sha256 and
-fsyncs, the Node FileStore does neither.
+fsyncs, the Node FileStore does neither. Prints the medians, the ratio and the memory;
+with --verbose also each run's figures, the progress and both servers' logs.
 """
 
 import argparse
 import contextlib
 import hashlib
-import io
 import os
 import shutil
 import signal
@@ -38,6 +38,7 @@ from scratch_db import (  # noqa: E402  (bench/ is on the path)
     drop_database,
     migrate_and_add_a_site,
 )
+from verbosity import log_levels, progress  # noqa: E402
 
 from sync.tus import encode_metadata  # noqa: E402
 
@@ -57,8 +58,7 @@ def _prepare(env: dict, runs: int, sha256: str, size: int) -> list[tuple[str, st
                       "MEDIA_ROOT": env["MEDIA_ROOT"], "UPLOAD_DIR": env["UPLOAD_DIR"],
                       "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 1024})
     with app.app_context():
-        with contextlib.redirect_stderr(io.StringIO()):  # alembic's lines per migration
-            site = migrate_and_add_a_site()
+        site = migrate_and_add_a_site()
         user = create_user("inspector", "inspector", "bench-password")
         db.session.flush()
         check = Check(site_id=site.id, mode="covert", started_at=db.func.now(),
@@ -120,6 +120,12 @@ class Server:
                 self.proc.wait(wait)
             except (ProcessLookupError, subprocess.TimeoutExpired):
                 continue
+
+    def print_log(self):
+        """The server's output (with --verbose), on stderr."""
+        with contextlib.suppress(OSError):  # it did not start
+            text = self.log.read_text(errors="replace")
+            print(f"--- {self.name} ({self.log.name}) ---\n{text.rstrip()}", file=sys.stderr)
 
 
 def _tree(pid: int) -> list[int]:
@@ -227,8 +233,9 @@ def measure(server: Server, http, collection, path, size, chunk, metadata) -> di
             "peak": sampler.peak_total, "peak_one": sampler.peak_one}
 
 
-def _start_mingcha(tmp: Path, env: dict) -> tuple[Server, str]:
+def _start_mingcha(tmp: Path, env: dict, say) -> tuple[Server, str]:
     port = _free_port()
+    say(f"starting mingcha (gunicorn) on 127.0.0.1:{port}")
     server = Server("mingcha", [
         sys.executable, "-m", "gunicorn", "-w", "2", "-k", "gthread", "--threads", "4",
         "-b", f"127.0.0.1:{port}", "server:create_app()"], tmp / "gunicorn.log",
@@ -238,11 +245,16 @@ def _start_mingcha(tmp: Path, env: dict) -> tuple[Server, str]:
     return server, base
 
 
-def _start_node(tmp: Path) -> tuple[Server, str, Path]:
+def _start_node(tmp: Path, say, verbose: bool) -> tuple[Server, str, Path]:
     if not (NODE_DIR / "node_modules").is_dir():
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--prefix", str(NODE_DIR)],
-                       check=True, stdout=subprocess.DEVNULL)
+        say("npm ci in bench/tus-node")
+        npm = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--prefix", str(NODE_DIR)],
+                             stdout=sys.stderr if verbose else subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)
+        if npm.returncode:
+            raise RuntimeError(f"npm ci failed ({npm.returncode}):\n{npm.stdout or ''}")
     port, store = _free_port(), tmp / "node-store"
+    say(f"starting the tus node server on 127.0.0.1:{port}")
     store.mkdir()
     server = Server("node", ["node", str(NODE_DIR / "server.mjs"), str(port), str(store)],
                     tmp / "node.log")
@@ -270,11 +282,11 @@ def _mib(kib: int) -> str:
     return f"{kib / 1024:7.1f} MiB"
 
 
-def _line(name: str, runs: list[dict], size: int):
+def _line(name: str, runs: list[dict], size: int, verbose: bool):
     speed = statistics.median(r["mibs"] for r in runs)
     cpu = statistics.median(r["cpu"] for r in runs) * 1024 * MIB / size
-    print(f"{name:<31}{speed:8.1f} MiB/s  (runs " + " ".join(f"{r['mibs']:.0f}" for r in runs)
-          + f"); server CPU {cpu:5.2f} s per GiB")
+    each = "  (runs " + " ".join(f"{r['mibs']:.0f}" for r in runs) + ")" if verbose else ""
+    print(f"{name:<31}{speed:8.1f} MiB/s{each}; server CPU {cpu:5.2f} s per GiB")
     return speed
 
 
@@ -285,15 +297,19 @@ def _memory(name: str, runs: list[dict], what: str):
           f"{_mib(max(r['peak_one'] for r in runs))}), growth during upload {_mib(growth)}")
 
 
-def report(size: int, chunk: int, ours: list[dict], node: list[dict]):
+def report(size: int, chunk: int, ours: list[dict], node: list[dict], verbose: bool):
+    """The figures; each run's too with --verbose."""
     pieces = "one PATCH of the whole file" if not chunk else f"PATCHes of {chunk // MIB} MiB"
-    print(f"\nfile {size / MIB:.0f} MiB of random bytes over loopback, {pieces} streamed in "
+    if verbose:
+        print()
+    print(f"file {size / MIB:.0f} MiB of random bytes over loopback, {pieces} streamed in "
           f"1 MiB reads; median of {len(ours)} runs, the two servers taking turns")
-    a = _line("mingcha (gunicorn gthread 2x4)", ours, size)
-    b = _line("tus node (@tus/server 2.4.5)", node, size)
+    a = _line("mingcha (gunicorn gthread 2x4)", ours, size, verbose)
+    b = _line("tus node (@tus/server 2.4.5)", node, size, verbose)
     pairs = " ".join(f"{x['mibs'] / y['mibs']:.2f}" for x, y in zip(ours, node, strict=True))
     print(f"ratio mingcha/node {a / b:5.2f}  (target >= 1.0)  "
-          f"{'ok' if a / b >= 1.0 else 'UNDER TARGET'}   (run by run: {pairs})")
+          f"{'ok' if a / b >= 1.0 else 'UNDER TARGET'}"
+          + (f"   (run by run: {pairs})" if verbose else ""))
     _memory("mingcha", ours, "master + 2 workers")
     _memory("node", node, "one process")
 
@@ -309,17 +325,20 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14",
                         help="an empty Redis database: media jobs are queued there, never "
                         "run, and flushed at the end")
+    parser.add_argument("--verbose", action="store_true", help="also each run's figures, "
+                        "the progress and both servers' logs")
     return parser.parse_args()
 
 
 def _take_turns(args, tmp: Path, env: dict, source: Path, metadata: list[dict]) -> tuple:
     """Both servers up; an untimed upload to each to warm it, then the runs, taking turns."""
     size, chunk = args.size_mib * MIB, args.chunk_mib * MIB
+    say = progress(args.verbose)
     servers, ours_runs, node_runs = [], [], []
     try:
-        node, node_base, store = _start_node(tmp)
+        node, node_base, store = _start_node(tmp, say, args.verbose)
         servers.append(node)
-        ours, ours_base = _start_mingcha(tmp, env)
+        ours, ours_base = _start_mingcha(tmp, env, say)
         servers.append(ours)
         with (httpx.Client(base_url=node_base, timeout=600) as to_node,
               httpx.Client(base_url=ours_base, timeout=600,
@@ -327,6 +346,8 @@ def _take_turns(args, tmp: Path, env: dict, source: Path, metadata: list[dict]) 
             for n, meta in enumerate(metadata):
                 node_run = measure(node, to_node, "/files", source, size, chunk, meta)
                 ours_run = measure(ours, to_ours, "/api/v1/uploads", source, size, chunk, meta)
+                say(f"run {n}{' (warm-up, not counted)' if not n else ''}: node "
+                    f"{node_run['mibs']:.0f} MiB/s, mingcha {ours_run['mibs']:.0f} MiB/s")
                 if n:  # the first of each was the warm-up
                     node_runs.append(node_run)
                     ours_runs.append(ours_run)
@@ -334,26 +355,33 @@ def _take_turns(args, tmp: Path, env: dict, source: Path, metadata: list[dict]) 
     finally:
         for server in servers:
             server.stop()
+            if args.verbose:
+                server.print_log()
     return ours_runs, node_runs
 
 
 def run(args, tmp: Path, db_url: str) -> None:
     size = args.size_mib * MIB
+    say = progress(args.verbose)
     source = tmp / "source.bin"
+    say(f"writing {args.size_mib} MiB of random bytes")
     sha256 = _random_file(source, size)
+    # With --verbose the server's log has its line per request (three per upload).
     env = {"DATABASE_URL": db_url, "MEDIA_ROOT": str(tmp / "media"),
            "UPLOAD_DIR": str(tmp / "uploads"), "SECRET_KEY": "bench",
            "REDIS_URL": args.redis_url, "TUS_MAX_SIZE": str(max(size, 2 * 1024 * MIB)),
-           "LOG_LEVEL": "WARNING"}
+           "LOG_LEVEL": "INFO" if args.verbose else "WARNING"}
+    say(f"scratch database: migrating, an inspector, a check, {1 + args.runs} evidence records")
     metadata = [{"evidence_id": evidence_id, "check_id": check_id, "kind": "video",
                  "filename": "VID_0001.mp4", "sha256": sha256}
                 for evidence_id, check_id in _prepare(env, 1 + args.runs, sha256, size)]
     ours_runs, node_runs = _take_turns(args, tmp, env, source, metadata)
-    report(size, args.chunk_mib * MIB, ours_runs, node_runs)
+    report(size, args.chunk_mib * MIB, ours_runs, node_runs, args.verbose)
 
 
 def main():
     args = _parse()
+    log_levels(args.verbose)
     jobs = redis.Redis.from_url(args.redis_url)
     if jobs.dbsize():
         sys.exit(f"{args.redis_url} is not empty; the bench flushes it, so give it an empty one")

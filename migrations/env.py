@@ -1,18 +1,40 @@
 import logging
-from logging.config import fileConfig
-
-from flask import current_app
 
 from alembic import context
+from flask import current_app
 
-# this is the Alembic Config object, which provides
-# access to the values within the .ini file in use.
 config = context.config
-
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
+
+
+def handled(log):
+    """Whether a handler other than a NullHandler (alembic adds one to its logger) sees
+    ``log``'s records: pytest's capture on the root logger, say."""
+    while log:
+        if any(not isinstance(h, logging.NullHandler) for h in log.handlers):
+            return True
+        log = log.parent if log.propagate else None
+    return False
+
+
+def show_progress(name):
+    """Print the ``name`` logger's records ("Running upgrade …") on stderr, as
+    `manage.py db upgrade` and `init-db` do, unless something in this process already
+    handles them. The handler goes on that logger alone, never on the root logger: there
+    it would print every record of the app's own loggers, which have their own handler,
+    a second time. A level the process has set is kept (the benchmarks quieten alembic)."""
+    log = logging.getLogger(name)
+    if handled(log):
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter('%(levelname)-5.5s [%(name)s] %(message)s'))
+    log.addHandler(handler)
+    if log.level == logging.NOTSET:
+        log.setLevel(logging.INFO)
+
+
+show_progress('alembic')
+show_progress('flask_migrate')
 
 
 def get_engine():
@@ -20,20 +42,12 @@ def get_engine():
 
 
 def get_engine_url():
+    # set_main_option interpolates like ConfigParser: a '%' (an escaped password) is doubled.
     return get_engine().url.render_as_string(hide_password=False).replace('%', '%%')
 
 
-# add your model's MetaData object here
-# for 'autogenerate' support
-# from myapp import mymodel
-# target_metadata = mymodel.Base.metadata
 config.set_main_option('sqlalchemy.url', get_engine_url())
 target_db = current_app.extensions['migrate'].db
-
-# other values from the config, defined by the needs of env.py,
-# can be acquired:
-# my_important_option = config.get_main_option("my_important_option")
-# ... etc.
 
 
 def get_metadata():
@@ -43,17 +57,7 @@ def get_metadata():
 
 
 def run_migrations_offline():
-    """Run migrations in 'offline' mode.
-
-    This configures the context with just a URL
-    and not an Engine, though an Engine is acceptable
-    here as well.  By skipping the Engine creation
-    we don't even need a DBAPI to be available.
-
-    Calls to context.execute() here emit the given string to the
-    script output.
-
-    """
+    """`db upgrade --sql`: the SQL is printed, not run."""
     url = config.get_main_option("sqlalchemy.url")
     context.configure(
         url=url, target_metadata=get_metadata(), literal_binds=True
@@ -64,16 +68,7 @@ def run_migrations_offline():
 
 
 def run_migrations_online():
-    """Run migrations in 'online' mode.
-
-    In this scenario we need to create an Engine
-    and associate a connection with the context.
-
-    """
-
-    # this callback is used to prevent an auto-migration from being generated
-    # when there are no changes to the schema
-    # reference: http://alembic.zzzcomputing.com/en/latest/cookbook.html
+    # `db migrate` on a schema that matches the models writes no empty revision.
     def process_revision_directives(context, revision, directives):
         if getattr(config.cmd_opts, 'autogenerate', False):
             script = directives[0]
@@ -81,6 +76,7 @@ def run_migrations_online():
                 directives[:] = []
                 logger.info('No changes in schema detected.')
 
+    # render_as_batch and compare_type, as the app passes them to Migrate.
     conf_args = current_app.extensions['migrate'].configure_args
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives

@@ -1,4 +1,4 @@
-"""Monthly bulletins (月末通报) and the audit trail."""
+"""Monthly bulletins (月末通报)."""
 
 import uuid
 from datetime import datetime
@@ -6,7 +6,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import JSON, Model, Record, UTCDateTime, enum, utcnow
+from .base import JSON, Model, Record, UTCDateTime, enum
 
 BULLETIN_STATUSES = ("draft", "published")
 
@@ -25,22 +25,3 @@ class Bulletin(Record, Model):
     content_sha256: Mapped[str | None] = mapped_column(sa.String(64))
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     published_by: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
-
-
-class AuditEvent(Model):
-    """Who did what to which record. ``hash`` chains each event to the one before."""
-
-    __tablename__ = "audit_events"
-
-    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
-                                    primary_key=True, autoincrement=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
-    actor_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
-    action: Mapped[str] = mapped_column(sa.String(64), nullable=False)
-    subject_type: Mapped[str | None] = mapped_column(sa.String(32))
-    subject_id: Mapped[str | None] = mapped_column(sa.String(64))
-    detail: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
-    prev_hash: Mapped[str | None] = mapped_column(sa.String(64))
-    hash: Mapped[str | None] = mapped_column(sa.String(64))
-
-    __table_args__ = (sa.Index("ix_audit_subject", "subject_type", "subject_id"),)

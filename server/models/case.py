@@ -6,9 +6,9 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import JSON, Deletable, Model, Record, UTCDateTime, enum
+from sync.vocabulary import CASE_STATUSES
 
-CASE_STATUSES = ("open", "notified", "rectifying", "submitted", "verified", "closed", "reopened")
+from .base import JSON, Deletable, Model, Record, UTCDateTime, enum
 
 
 class Case(Record, Deletable, Model):

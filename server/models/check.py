@@ -1,4 +1,4 @@
-"""What phones capture: checks, the findings noted in them and their evidence."""
+"""What phones capture: checks and the findings noted in them."""
 
 import uuid
 from datetime import datetime
@@ -6,15 +6,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import JSON, Deletable, Model, Record, UTCDateTime, enum, utcnow
-from .plan import MODES
-from .registry import SEVERITIES
+from sync.vocabulary import FINDING_STATES, MODES, SEVERITIES
 
-EVIDENCE_KINDS = ("photo", "audio", "video")
-EVIDENCE_STATES = ("awaiting_upload", "processing", "ready", "failed")
-REVIEW_STATES = ("pending", "accepted", "needs_info", "rejected")
-FINDING_STATES = ("pending", "confirmed", "dismissed")
-GEOFENCE = ("inside", "outside", "unknown")
+from .base import JSON, Deletable, Model, Record, UTCDateTime, enum, utcnow
 
 
 class Check(Record, Deletable, Model):
@@ -62,52 +56,3 @@ class Finding(Record, Deletable, Model):
 
     __table_args__ = (sa.Index("ix_findings_check_id", "check_id"),
                       sa.Index("ix_findings_unit_published", "unit_id", "published_at"))
-
-
-class Evidence(Record, Deletable, Model):
-    """The record of a photo, audio or video; the bytes live in media storage."""
-
-    __tablename__ = "evidence"
-
-    # Evidence of a check, or of a unit's rectification (which has no check).
-    check_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("checks.id"))
-    finding_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("findings.id"))
-    rectification_id: Mapped[uuid.UUID | None] = mapped_column(
-        sa.ForeignKey("rectifications.id"))
-    kind: Mapped[str] = mapped_column(enum(*EVIDENCE_KINDS, name="evidence_kind"), nullable=False)
-    sha256: Mapped[str] = mapped_column(sa.String(64), nullable=False)
-    size: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
-    filename: Mapped[str | None] = mapped_column(sa.String(255))
-    captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    location: Mapped[dict | None] = mapped_column(JSON)
-    created_by: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id"), nullable=False)
-    # Set by the server as the upload and the media jobs go on.
-    state: Mapped[str] = mapped_column(
-        enum(*EVIDENCE_STATES, name="evidence_state"), nullable=False, default="awaiting_upload"
-    )
-    failure: Mapped[str | None] = mapped_column(sa.Text)
-    review_state: Mapped[str] = mapped_column(
-        enum(*REVIEW_STATES, name="review_state"), nullable=False, default="pending"
-    )
-    review_note: Mapped[str | None] = mapped_column(sa.Text)
-    media: Mapped[dict | None] = mapped_column(JSON)
-    geofence: Mapped[str | None] = mapped_column(enum(*GEOFENCE, name="geofence"))
-    distance_m: Mapped[float | None] = mapped_column(sa.Float)
-    derivatives: Mapped[dict | None] = mapped_column(JSON)
-    storage_key: Mapped[str | None] = mapped_column(sa.String(255))
-    uploaded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # What processing found that a reviewer should weigh: near duplicates, a capture
-    # time outside the check (a gallery import?), the phone's clock being off.
-    flags: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
-    phash: Mapped[str | None] = mapped_column(sa.String(16))
-    clock_offset_s: Mapped[float | None] = mapped_column(sa.Float)
-
-    check = relationship("Check")
-    finding = relationship("Finding")
-    rectification = relationship("Rectification")
-
-    __table_args__ = (
-        sa.CheckConstraint("size >= 0", name="size_not_negative"),
-        sa.Index("ix_evidence_check_id", "check_id"),
-        sa.Index("ix_evidence_state", "state"),
-    )

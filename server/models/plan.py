@@ -6,9 +6,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Deletable, Model, Record, UTCDateTime, enum
+from sync.vocabulary import MODES
 
-MODES = ("open", "covert")
+from .base import Deletable, Model, Record, UTCDateTime, enum
 
 plan_sites = sa.Table(
     "plan_sites",
@@ -26,6 +26,8 @@ plan_assignees = sa.Table(
 
 
 class Plan(Record, Deletable, Model):
+    """Which sites to check in which window, and by whom. Never reaches a unit."""
+
     __tablename__ = "plans"
 
     title: Mapped[str] = mapped_column(sa.String(200), nullable=False)

@@ -5,10 +5,9 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Deletable, Model, Record, enum
+from sync.vocabulary import SEVERITIES, SITE_KINDS
 
-SITE_KINDS = ("office", "construction_site", "road", "village", "other")
-SEVERITIES = ("general", "major")
+from .base import Deletable, Model, Record, enum
 
 
 class Unit(Record, Deletable, Model):

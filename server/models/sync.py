@@ -11,8 +11,9 @@ from .base import JSON, Model, UTCDateTime, utcnow
 SEQ = sa.BigInteger().with_variant(sa.Integer, "sqlite")  # SQLite autoincrements INTEGER keys
 
 
-class Change(Model):
-    """The latest state of one record for one audience, in commit order (``seq``).
+class FeedRow(Model):
+    """A row of the change feed: the latest state of one record for its audience, in
+    commit order (``seq``).
 
     Older changes of a record are removed when a newer one is written: a phone that
     pulls late gets the record once, as it is now.
@@ -27,7 +28,7 @@ class Change(Model):
     version: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
     data: Mapped[dict | None] = mapped_column(JSON)
     # Who may pull it: keys such as role:inspector, sup:<id>, unit:<id>, each with a
-    # space either side, so a pull filters with LIKE on any database.
+    # space either side, so a pull finds a whole key by its position on any database.
     audience: Mapped[str] = mapped_column(sa.Text, nullable=False)
     at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 

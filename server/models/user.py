@@ -7,9 +7,9 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Model, Record, UTCDateTime, enum, utcnow
+from sync.vocabulary import ROLES
 
-ROLES = ("inspector", "supervisor", "reviewer", "compiler", "unit", "admin")
+from .base import Model, Record, UTCDateTime, enum, utcnow
 
 
 class User(Record, UserMixin, Model):

@@ -1,1 +1,0 @@
-"""Evidence files arrive by the tus resumable upload protocol."""
