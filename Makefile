@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-deps services translations demo serve worker test lint bench clean
+.PHONY: install system-deps services translations catalog demo serve worker test lint bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,15 @@ system-deps:
 
 translations: $(STAMP)
 	$(BIN)/pybabel compile --use-fuzzy -d server/translations -D messages >/dev/null
+
+# After changing a string people read: refresh the catalog, translate the new entries
+# in server/translations/zh/LC_MESSAGES/messages.po, then `make translations`.
+catalog: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --project Mingcha \
+		--version 1 --header-comment "# Strings of Mingcha (明察) that people read; make catalog." \
+		-o server/translations/messages.pot .
+	$(BIN)/pybabel update --ignore-obsolete -i server/translations/messages.pot \
+		-d server/translations -l zh
 
 services:
 	bash scripts/services.sh

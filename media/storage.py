@@ -1,9 +1,9 @@
-"""Where evidence bytes live: the storage interface, its keys and the backend chooser.
+"""Where evidence bytes live: the storage interface and its keys.
 
 Keys are built here from evidence ids, never from a client's filename. Originals are
 write-once; derivatives (thumbnails, previews) live under their own prefix and may be
-rebuilt. Backends: ``LocalStorage`` (media/storage_local.py, the default) and
-``S3Storage`` (media/storage_s3.py, any S3-compatible object store).
+rebuilt. Backends: ``LocalStorage`` (media/storage_local.py) and ``S3Storage``
+(media/storage_s3.py, any S3-compatible object store); the application chooses one.
 """
 
 import abc
@@ -11,7 +11,6 @@ import re
 import uuid
 from collections.abc import Iterator
 from typing import BinaryIO
-from urllib.parse import parse_qs, urlsplit
 
 CHUNK = 1024 * 1024  # bytes per read and per yielded piece: small enough to keep memory flat
 ORIGINALS = "originals/"
@@ -128,24 +127,3 @@ class Storage(abc.ABC):
     @abc.abstractmethod
     def delete(self, key: str) -> None:
         """Remove the object; removing a missing one is not an error."""
-
-
-def storage_from_url(url: str) -> Storage:
-    """``s3://bucket/prefix?endpoint=http://host:9000`` → S3Storage; a path → LocalStorage."""
-    parts = urlsplit(url)
-    if parts.scheme == "s3":
-        from media.storage_s3 import S3Storage
-
-        if not parts.netloc:
-            raise ValueError(f"no bucket in {url!r}")
-        query = parse_qs(parts.query)
-        return S3Storage(parts.netloc, prefix=parts.path.strip("/"),
-                         endpoint_url=query.get("endpoint", [None])[0],
-                         region=query.get("region", [None])[0])
-    from media.storage_local import LocalStorage
-
-    if parts.scheme == "file":
-        return LocalStorage(parts.path)
-    if parts.scheme:  # a typo such as "s4://" must not become a directory named "s4:"
-        raise ValueError(f"unknown storage scheme in {url!r}")
-    return LocalStorage(url)

@@ -36,6 +36,7 @@ def register_logging(app):
 
 def register_extensions(app):
     from . import access, locale, sqlite
+    from .api import encoding
     from .auth import passwords
     from .extensions import csrf, db, login_manager, migrate
     from .sync import feed
@@ -51,21 +52,22 @@ def register_extensions(app):
     csrf.init_app(app)
     locale.init_app(app)
     access.init_app(app)
+    encoding.init_app(app)
     passwords.configure(app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_KIB"])
 
 
 def register_blueprints(app):
     from . import access
     from .api.views import bp as api_bp
-    from .auth.api import bp as auth_api_bp
+    from .auth.views import bp as auth_bp
+    from .evidence.upload_views import bp as uploads_bp
     from .evidence.views import bp as evidence_bp
     from .extensions import csrf
     from .health.views import bp as health_bp
     from .sync.views import bp as sync_bp
-    from .uploads.views import bp as uploads_bp
     from .web.views import bp as web_bp
 
-    for bp in (api_bp, auth_api_bp, sync_bp, uploads_bp, evidence_bp):
+    for bp in (api_bp, auth_bp, sync_bp, uploads_bp, evidence_bp):
         csrf.exempt(bp)  # bearer tokens, no cookies: nothing for a forged form to ride on
         app.register_blueprint(bp)
     app.register_blueprint(health_bp)

@@ -15,9 +15,9 @@ from flask_login import current_user
 
 from .errors import Problem
 from .extensions import db, login_manager
-from .models import ROLES, Device, User, utcnow
+from .models import Device, User, utcnow
+from .roles import ALL
 
-ALL = frozenset(ROLES)
 PUBLIC = "public"
 SEEN_EVERY = timedelta(minutes=5)
 

@@ -2,10 +2,12 @@
 
 import logging
 
-from flask import Response, json, render_template, request
+from flask import Response, current_app, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
+
+from .sqlite import is_busy
 
 log = logging.getLogger(__name__)
 
@@ -28,15 +30,19 @@ class Problem(Exception):
 
 def _default_kind(status: int) -> str:
     return {400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found",
-            405: "method-not-allowed", 409: "conflict", 413: "too-large",
+            405: "method-not-allowed", 409: "conflict", 410: "gone", 413: "too-large",
             415: "unsupported-media-type", 422: "invalid", 429: "too-many-requests",
             500: "server-error", 503: "unavailable"}.get(status, "error")
 
 
-def problem_response(p: Problem) -> Response:
-    body = {"type": PROBLEM_TYPE + p.kind, "title": p.title, "status": p.status,
+def problem_document(p: Problem) -> dict:
+    """The problem as RFC 9457 writes it; also the ``error`` of a rejected mutation."""
+    return {"type": PROBLEM_TYPE + p.kind, "title": p.title, "status": p.status,
             "detail": p.detail, "errors": p.errors}
-    response = Response(json.dumps(body, ensure_ascii=False), status=p.status,
+
+
+def problem_response(p: Problem) -> Response:
+    response = Response(current_app.json.dumps(problem_document(p)), status=p.status,
                         mimetype="application/problem+json")
     for name, value in p.headers.items():
         response.headers[name] = value
@@ -92,8 +98,6 @@ def init_app(app):
 
     @app.errorhandler(OperationalError)
     def on_database_busy(exc: OperationalError):
-        from .sqlite import is_busy
-
         if not is_busy(exc):
             return on_unexpected(exc)
         log.warning("database busy: %s %s", request.method, request.path)

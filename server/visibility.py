@@ -1,8 +1,11 @@
-"""Which records each role may see, as SQL conditions (design.md "People and what each may see").
+"""Who may see what (design.md "People and what each may see"), written in one place.
 
-One function answers for every reader — pages, API, sync pull, exports — so a rule is
-written once. Unit contacts see only published material of their own unit and never a
-plan or a check: the time and plan of an unannounced check must not reach them.
+Three readings of one rule: ``visible`` is the SQL condition that pages, exports and
+JSON views filter by; ``keys_for`` and ``user_keys`` are the change feed's audiences, so
+a phone pulls exactly what ``visible`` would show it (a test holds the two equal); and
+``can_see`` answers for one record in hand. Unit contacts see only published material
+of their own unit and never a plan or a check: the time and plan of an unannounced
+check must not reach them.
 """
 
 import sqlalchemy as sa
@@ -20,10 +23,9 @@ from .models import (
     User,
     plan_assignees,
 )
+from .roles import PLANNERS, STAFF
 
-STAFF = {"inspector", "reviewer", "compiler"}
-PLANNERS = {"inspector", "compiler"}
-
+# --- In SQL: the rows of a table a user may see ----------------------------------------
 
 def _own_checks(user: User):
     return sa.select(Check.id).where(Check.created_by == user.id)
@@ -107,3 +109,75 @@ RULES = {Unit: lambda user: sa.true(), Category: lambda user: sa.true(), Site: _
 def visible(user: User, model) -> sa.ColumnElement[bool]:
     """The condition a row of ``model`` must meet for ``user`` to see it."""
     return RULES[model](user)
+
+# --- In the change feed: audience keys --------------------------------------------------
+# A user holds a few keys (``all``, ``role:<role>``, and ``sup:<id>`` for a supervisor or
+# ``unit:<unit id>`` and ``unituser:<id>`` for a unit contact); a change is pulled by
+# everyone holding one of its keys.
+
+STAFF_KEYS = frozenset(f"role:{role}" for role in STAFF)
+PLANNER_KEYS = frozenset(f"role:{role}" for role in PLANNERS)
+NOT_UNIT_KEYS = STAFF_KEYS | {"role:supervisor", "role:admin"}
+
+
+def user_keys(user) -> list[str]:
+    keys = ["all", f"role:{user.role}"]
+    if user.role == "supervisor":
+        keys.append(f"sup:{user.id}")
+    if user.role == "unit":
+        keys += [f"unit:{user.unit_id}", f"unituser:{user.id}"]
+    return keys
+
+
+def _finding_units(finding: Finding | None) -> set[str]:
+    if finding is not None and finding.published_at is not None:
+        return {f"unit:{finding.unit_id}"}
+    return set()
+
+
+def _case_units(case: Case | None) -> set[str]:
+    finding = case.finding if case is not None else None
+    if finding is not None and finding.published_at is not None \
+            and finding.unit_id == case.unit_id:
+        return {f"unit:{case.unit_id}"}
+    return set()
+
+
+def _evidence_keys(record: Evidence) -> set[str]:
+    keys = set(STAFF_KEYS) | {f"unituser:{record.created_by}"}
+    # Relationships, not ids: a record made earlier in the same push has no ids yet.
+    if record.check is not None:
+        keys.add(f"sup:{record.check.created_by}")
+    keys |= _finding_units(record.finding)
+    if record.rectification is not None:
+        keys |= _case_units(record.rectification.case)
+    return keys
+
+
+def keys_for(record) -> set[str]:
+    """The audience of ``record`` as it is now."""
+    match record:
+        case Unit() | Category():
+            return {"all"}
+        case Site():
+            return set(NOT_UNIT_KEYS) | {f"unit:{record.unit_id}"}
+        case Plan():
+            return set(PLANNER_KEYS) | {f"sup:{u.id}" for u in record.assignees}
+        case Check():
+            return set(STAFF_KEYS) | {f"sup:{record.created_by}"}
+        case Finding():
+            return set(STAFF_KEYS) | {f"sup:{record.check.created_by}"} | _finding_units(record)
+        case Evidence():
+            return _evidence_keys(record)
+        case Case():
+            return set(STAFF_KEYS) | _case_units(record)
+        case Rectification():
+            return set(STAFF_KEYS) | _case_units(record.case)
+    raise TypeError(f"no audience for {type(record).__name__}")
+
+
+# --- One record in hand -----------------------------------------------------------------
+
+def can_see(user: User, record) -> bool:
+    """Whether ``user`` may see ``record`` as it is now (held in memory, maybe unsaved)."""
+    return bool(keys_for(record) & set(user_keys(user)))

@@ -4,6 +4,7 @@ from rq import Worker
 from rq.serializers import JSONSerializer
 
 from . import jobs
+from .evidence.jobs import requeue
 from .extensions import db
 
 
@@ -29,8 +30,6 @@ class AppWorker(Worker):
 
 
 def sweep(app):
-    from .media_jobs import requeue
-
     with app.app_context():
         try:
             requeue()

@@ -6,7 +6,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Role = Literal["inspector", "supervisor", "reviewer", "compiler", "unit", "admin"]
+from .vocabulary import OPS, RECORD_TYPES, RESULT_STATUSES, ROLES
+
+Role = Literal[ROLES]
 
 
 class Message(BaseModel):
@@ -40,8 +42,7 @@ class DeviceToken(Message):
 
 # --- Sync of records (api.md "Sync of records") -------------------------------------
 
-RecordType = Literal["site", "unit", "category", "plan", "check", "finding", "evidence",
-                     "case", "rectification"]
+RecordType = Literal[RECORD_TYPES]
 MAX_MUTATIONS = 500
 INT64 = 2**63 - 1  # the largest number a database column of the server holds
 MAX_PUSH_BYTES = 5 * 1024 * 1024
@@ -53,7 +54,7 @@ class Mutation(Message):
     id: uuid.UUID = Field(description="Chosen by the phone, unique per change; "
                           "sending it again is answered `duplicate`.")
     type: RecordType
-    op: Literal["upsert", "delete"]
+    op: Literal[OPS]
     entity_id: uuid.UUID
     base_version: int | None = Field(None, ge=1, le=INT64, description="The version the phone "
                                      "changed; null on an upsert means create.")
@@ -81,7 +82,7 @@ class MutationError(Message):
 
 class MutationResult(Message):
     id: uuid.UUID
-    status: Literal["applied", "duplicate", "conflict", "rejected"]
+    status: Literal[RESULT_STATUSES]
     version: int | None = Field(None, description="The record's version after the mutation "
                                 "(the server's version on conflict).")
     error: MutationError | None = None
@@ -104,7 +105,7 @@ class PullQuery(Message):
 class Change(Message):
     type: RecordType
     entity_id: uuid.UUID
-    op: Literal["upsert", "delete"]
+    op: Literal[OPS]
     version: int
     data: dict | None = Field(None, description="The whole record on upsert; null on delete.")
 

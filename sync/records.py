@@ -12,11 +12,11 @@ from typing import ClassVar, Literal
 from pydantic import AwareDatetime, Field, model_validator
 
 from .messages import INT64, Message
+from .vocabulary import CASE_STATUSES, EVIDENCE_KINDS, MODES, READ_ONLY_TYPES, SEVERITIES
 
-Severity = Literal["general", "major"]
-Mode = Literal["open", "covert"]
-CaseStatus = Literal["open", "notified", "rectifying", "submitted", "verified", "closed",
-                     "reopened"]
+Severity = Literal[SEVERITIES]
+Mode = Literal[MODES]
+CaseStatus = Literal[CASE_STATUSES]
 LONG_TEXT = 20_000
 
 
@@ -76,7 +76,7 @@ class EvidenceData(RecordData):
 
     check_id: uuid.UUID | None = None
     finding_id: uuid.UUID | None = None
-    kind: Literal["photo", "audio", "video"] | None = None
+    kind: Literal[EVIDENCE_KINDS] | None = None
     sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
     size: int | None = Field(None, ge=0, le=INT64)
     filename: str | None = Field(None, max_length=255)
@@ -105,7 +105,7 @@ class RectificationData(RecordData):
 
 PUSHABLE = {"check": CheckData, "finding": FindingData, "evidence": EvidenceData,
             "case": CaseData, "rectification": RectificationData}
-READ_ONLY = frozenset({"site", "unit", "category", "plan"})
+READ_ONLY = frozenset(READ_ONLY_TYPES)
 
 # Fields that only ever grow (lines of notes, lists of evidence ids, or a value set once):
 # a change of these alone never conflicts, on the server or in the client.

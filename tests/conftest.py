@@ -5,12 +5,16 @@ build each database once per run; after every test the tables are emptied.
 """
 
 import os
+import subprocess
+import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import boto3
 import psycopg
 import pytest
 import sqlalchemy as sa
+from botocore.config import Config
 from flask import globals as flask_globals
 from flask.testing import FlaskClient
 
@@ -256,3 +260,50 @@ def live_server(app):
 
     with serving(app) as url:
         yield url
+
+
+# moto runs in its own process: like a real object store, and its memory stays out of
+# the tracemalloc figures below.
+MOTO = """
+import logging
+import sys
+from moto.server import ThreadedMotoServer
+logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+server.start()
+print(server.get_host_and_port()[1], flush=True)
+sys.stdin.read()  # until the test run closes our stdin, or dies
+server.stop()
+"""
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    with subprocess.Popen(
+        [sys.executable, "-c", MOTO], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    ) as proc:
+        port = int(proc.stdout.readline())
+        try:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            proc.stdin.close()
+            proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def s3_client(s3_endpoint):
+    return boto3.client(
+        "s3",
+        endpoint_url=s3_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(s3={"addressing_style": "path"}),
+    )
+
+
+@pytest.fixture
+def bucket(s3_client):
+    name = f"evidence-{uuid.uuid4().hex[:12]}"
+    s3_client.create_bucket(Bucket=name)
+    return name

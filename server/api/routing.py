@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from functools import wraps
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, request
 from flask_babel import gettext as _
 from pydantic import BaseModel, ValidationError
 
@@ -118,8 +118,3 @@ def invalid(exc: ValidationError) -> Problem:
                        errors=listed)
     return Problem(422, _("Invalid request"),
                    _("Some fields are missing or wrong; see 'errors'."), errors=listed)
-
-
-def reply(model: BaseModel, status: int = 200, headers: dict | None = None) -> Response:
-    return Response(model.model_dump_json(), status=status, headers=headers,
-                    mimetype="application/json")

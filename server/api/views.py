@@ -1,6 +1,6 @@
 """The API's own routes: the OpenAPI document, and problem documents for unknown paths."""
 
-from flask import current_app, jsonify
+from flask import current_app
 
 from ..access import public
 from .openapi import build
@@ -27,4 +27,4 @@ def openapi():
     if "openapi" not in current_app.extensions:
         current_app.extensions["openapi"] = build(
             operations(current_app), title="Mingcha (明察) phone API", version="1", base=BASE)
-    return jsonify(current_app.extensions["openapi"])
+    return current_app.extensions["openapi"]

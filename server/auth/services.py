@@ -86,3 +86,15 @@ def issue_device_token(user: User, device_name: str) -> tuple[Device, str]:
 def revoke_device(device: Device):
     if device.revoked_at is None:
         device.revoked_at = utcnow()
+
+
+def purge_login_failures() -> int:
+    """Forget failed sign-ins that no longer count and hold no lock (a periodic job on the
+    ``default`` queue). Safe to run twice."""
+    now = utcnow()
+    result = db.session.execute(
+        db.delete(LoginFailure).where(
+            LoginFailure.last_at < now - FORGET_AFTER,
+            (LoginFailure.locked_until.is_(None)) | (LoginFailure.locked_until < now)))
+    db.session.commit()
+    return result.rowcount

@@ -5,14 +5,15 @@ from flask_babel import gettext as _
 
 from sync.messages import DeviceLogin, DeviceToken, UserSummary
 
-from ..access import ALL, PUBLIC
+from ..access import PUBLIC
 from ..api.openapi import ProblemDocument
-from ..api.routing import ApiBlueprint, reply
+from ..api.routing import ApiBlueprint
 from ..errors import Problem
 from ..extensions import db
+from ..roles import ALL
 from . import services
 
-bp = ApiBlueprint("auth_api", __name__, url_prefix="/api/v1/auth")
+bp = ApiBlueprint("auth", __name__, url_prefix="/api/v1/auth")
 
 
 @bp.operation("/device", "POST", summary="Sign a phone in", roles=PUBLIC, body=DeviceLogin,
@@ -30,7 +31,7 @@ def login_device(body: DeviceLogin):
     db.session.commit()
     answer = DeviceToken(token=token, device_id=device.id,
                          user=UserSummary(id=user.id, name=user.name, role=user.role))
-    return reply(answer, 201, headers={"Cache-Control": "no-store"})
+    return answer.model_dump(mode="json"), 201, {"Cache-Control": "no-store"}
 
 
 @bp.operation("/device", "DELETE", summary="Sign this phone out", roles=ALL, tag="auth",

@@ -6,8 +6,19 @@ import click
 from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate import upgrade
 
+from .. import jobs
+from ..auth.services import purge_login_failures
+from ..demo.cli import demo
 from ..errors import Problem
+from ..evidence.jobs import requeue as requeue_media
+from ..evidence.uploads import purge_expired
 from ..extensions import db
+from ..registry.cli import import_registry
+from ..registry.services import create_user as add_user
+from ..registry.services import seed_categories
+from ..roles import ROLES
+from . import loaded_app
+from .phone import phone
 
 
 def _fail(problem: Problem):
@@ -19,8 +30,6 @@ def _fail(problem: Problem):
 @with_appcontext
 def init_db():
     """Apply migrations and add the default finding categories."""
-    from ..registry.services import seed_categories
-
     upgrade()
     added = seed_categories()
     db.session.commit()
@@ -31,19 +40,17 @@ def init_db():
 @click.command("create-user")
 @click.argument("username")
 @click.option("--role", required=True,
-              help="inspector, supervisor, reviewer, compiler, unit, admin")
+              help=", ".join(ROLES))
 @click.option("--unit", "unit_code", help="code of the user's unit (required for role unit)")
 @click.option("--name", help="the person's name as others read it")
 @click.option("--password", help="prompted for when absent")
 @with_appcontext
 def create_user(username, role, unit_code, name, password):
     """Create a user who can sign in on the web and on phones."""
-    from ..registry.services import create_user as create
-
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        user = create(username, role, password, name=name, unit_code=unit_code)
+        user = add_user(username, role, password, name=name, unit_code=unit_code)
     except Problem as problem:
         db.session.rollback()
         _fail(problem)
@@ -58,10 +65,8 @@ def serve(host, port):
     """Serve with the development server (use gunicorn in production)."""
     from werkzeug.serving import run_simple
 
-    from .. import create_app
-
     # Not app.run(): Flask ignores it inside its own command line.
-    run_simple(host, port, create_app(), threaded=True)
+    run_simple(host, port, loaded_app(), threaded=True)
 
 
 @click.command("worker")
@@ -69,21 +74,18 @@ def serve(host, port):
 @click.option("--burst", is_flag=True, help="stop when the queues are empty")
 def worker(queues, burst):
     """Run an rq worker on the media, bulletins and default queues."""
-    from .. import create_app, jobs
-    from ..worker import run
+    from ..worker import run  # rq's worker machinery: only for this command
 
-    run(create_app(), queues or jobs.QUEUES, burst=burst)
+    run(loaded_app(), queues or jobs.QUEUES, burst=burst)
+
 
 
 @click.command("housekeeping")
 @with_appcontext
 def housekeeping():
     """Queue the periodic clean-up (run it from cron or a timer)."""
-    from .. import jobs
-    from ..housekeeping import purge_expired_uploads, purge_login_failures
-
     for name, job in (("login-failures", purge_login_failures),
-                      ("expired-uploads", purge_expired_uploads)):
+                      ("expired-uploads", purge_expired)):
         outcome = jobs.enqueue("default", job, job_id=f"housekeeping:{name}")
         click.echo(f"housekeeping {name}: {outcome}")
 
@@ -92,24 +94,17 @@ def housekeeping():
 @with_appcontext
 def requeue():
     """Queue media jobs for evidence waiting in the database (workers do this too)."""
-    from ..media_jobs import requeue as sweep
-
-    click.echo(f"queued {sweep()} media jobs")
+    click.echo(f"queued {requeue_media()} media jobs")
 
 
 def init_app(app):
-    from ..demo.cli import demo
-    from ..registry.cli import import_registry
-    from .phone import phone
-
     for command in (init_db, create_user, housekeeping, requeue, import_registry, demo,
                     phone):
         app.cli.add_command(command)
 
 
-def cli_group():
-    from .. import create_app
-
+def cli_group(create_app):
+    """The command line of the app ``create_app`` makes."""
     group = FlaskGroup(create_app=create_app, add_default_commands=False,
                        help="Mingcha (明察) command line.")
     group.add_command(serve)

@@ -6,18 +6,18 @@ from contextlib import contextmanager
 
 import click
 
+from ..serving import serving
+from . import loaded_app
+
 DEMO_ACCOUNTS = ["inspector1", "inspector2", *(f"jiandu{n:02}" for n in range(1, 11))]
 
 
 @contextmanager
 def _served():
     """The configured app on a free loopback port, for as long as the phones need it."""
-    from .. import create_app
-    from ..serving import serving
-
     for name in ("werkzeug", "mingcha.request"):  # the report is the output
         logging.getLogger(name).setLevel(logging.WARNING)
-    with serving(create_app()) as url:
+    with serving(loaded_app()) as url:
         yield url
 
 

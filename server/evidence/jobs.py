@@ -11,12 +11,33 @@ import uuid
 
 from redis.exceptions import RedisError
 
-from . import jobs
-from .extensions import db
-from .models import Evidence, Upload
+from media.storage import original_key
+
+from .. import jobs
+from ..extensions import db
+from ..models import Evidence, Upload, utcnow
+from .pipeline import process
 
 log = logging.getLogger(__name__)
 JOB_TIMEOUT = 30 * 60
+_PENDING = "media_jobs"  # the session's evidence ids to queue once their commit is done
+
+
+def attach(evidence: Evidence):
+    """The original of this evidence is stored: process it once the commit is done
+    (``queue_pending``)."""
+    if evidence.storage_key is None:
+        evidence.storage_key = original_key(evidence.id)
+        evidence.uploaded_at = utcnow()
+        evidence.state = "processing"
+        db.session.info.setdefault(_PENDING, set()).add(evidence.id)
+
+
+def queue_pending():
+    """After a commit: queue the media jobs it asked for. If Redis is down they wait in
+    the database (state ``processing``) for the sweeper."""
+    for evidence_id in db.session.info.pop(_PENDING, set()):
+        queue_processing(evidence_id)
 
 
 def job_id(evidence_id) -> str:
@@ -35,8 +56,6 @@ def queue_processing(evidence_id) -> str:
 
 def process_evidence(evidence_id: str):
     """Read the original, fill in media, derivatives and geofence; ready or failed."""
-    from .media_pipeline import process
-
     evidence = db.session.get(Evidence, uuid.UUID(evidence_id))
     if evidence is None or evidence.state != "processing":
         return  # done before, or not uploaded yet
@@ -69,15 +88,13 @@ def _meet_stranded():
     """A file and its record that missed each other: the upload finished while the
     record's push was in flight, and each transaction looked before the other committed.
     Attach the file now; the sweep below queues the job."""
-    from .uploads.services import attach
-
     stranded = db.session.scalars(
         db.select(Evidence).join(Upload, Upload.evidence_id == Evidence.id)
         .where(Evidence.state == "awaiting_upload", Evidence.deleted_at.is_(None),
                Upload.state == "complete", Upload.sha256 == Evidence.sha256)).unique()
     for evidence in stranded:
         attach(evidence)
-    db.session.info.pop("media_jobs", None)  # the sweep queues them, once
+    db.session.info.pop(_PENDING, None)  # the sweep queues them, once
     db.session.commit()
 
 

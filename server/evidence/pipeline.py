@@ -8,12 +8,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from media import geo
+from media.av import make_poster, make_preview, probe_av
 from media.errors import MediaError
+from media.phash import NEAR_DUPLICATE, distance
+from media.photo import ingest_photo
 from media.sniff import sniff_file
 from media.storage import derivative_key
 
-from .extensions import db
-from .models import Evidence
+from ..extensions import db
+from ..models import Check, Evidence
 from .storage import storage
 
 CHUNK = 1024 * 1024
@@ -53,8 +56,6 @@ def _examine(evidence: Evidence, path: Path, folder: Path) -> tuple[dict, dict]:
 
 
 def _photo(path: Path) -> tuple[dict, dict]:
-    from media.photo import ingest_photo
-
     info = ingest_photo(path)
     sizes = info.pop("derivatives")
     files = {"thumb.jpg": sizes[min(sizes)], "preview.jpg": sizes[max(sizes)]}
@@ -62,8 +63,6 @@ def _photo(path: Path) -> tuple[dict, dict]:
 
 
 def _recording(path: Path, folder: Path, kind: str) -> tuple[dict, dict]:
-    from media.av import make_poster, make_preview, probe_av
-
     info = probe_av(path)
     files = {}
     if kind == "video":
@@ -116,12 +115,8 @@ def _when(text: str | None) -> datetime | None:
 
 def _near_duplicates(evidence: Evidence) -> list[dict]:
     """Photos of the same check or site whose perceptual hashes nearly match."""
-    from media.phash import NEAR_DUPLICATE, distance
-
     if not evidence.phash or evidence.check is None:
         return []
-    from .models import Check
-
     same_site = db.select(Check.id).where(Check.site_id == evidence.check.site_id)
     others = db.session.execute(db.select(Evidence.id, Evidence.phash).where(
         Evidence.id != evidence.id, Evidence.phash.is_not(None),

@@ -10,17 +10,18 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import ClientDisconnected
 
 from sync import tus
+from sync.vocabulary import EVIDENCE_KINDS
 
-from ..access import ALL, PUBLIC
+from ..access import PUBLIC
 from ..api.routing import ApiBlueprint
 from ..errors import Problem
 from ..extensions import db
-from ..models import Upload
-from . import services
+from ..models import Upload, utcnow
+from ..roles import ALL
+from . import jobs, uploads
 
 bp = ApiBlueprint("uploads", __name__, url_prefix="/api/v1/uploads")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
-KINDS = ("photo", "audio", "video")
 
 
 @bp.after_request
@@ -57,7 +58,7 @@ def _metadata() -> dict:
                 errors.append({"field": key, "message": _("Must be a UUID.")})
     if "evidence_id" not in raw:
         errors.append({"field": "evidence_id", "message": _("This field is required.")})
-    if raw.get("kind") not in KINDS:
+    if raw.get("kind") not in EVIDENCE_KINDS:
         errors.append({"field": "kind", "message": _("Must be photo, audio or video.")})
     if not SHA256.match(raw.get("sha256", "")):
         errors.append({"field": "sha256", "message": _("Must be the file's sha256 in hex.")})
@@ -80,7 +81,7 @@ def _find(upload_id: str) -> Upload:
         upload = None
     if upload is None or upload.user_id != g.actor.id:  # another's upload: not found
         raise Problem(404, _("Not found"), _("No such upload; create a new one."))
-    if upload.state == "receiving" and upload.expires_at < services.utcnow():
+    if upload.state == "receiving" and upload.expires_at < utcnow():
         raise Problem(410, _("Upload expired"), _("This upload expired; create a new one."))
     if upload.state == "failed":
         raise Problem(410, _("Upload failed"), _("The file did not match its sha256 and was "
@@ -130,7 +131,7 @@ def create():
     if length > current_app.config["TUS_MAX_SIZE"]:
         raise Problem(413, _("File too large"), _("Files may be at most %(n)s bytes.",
                                                   n=current_app.config["TUS_MAX_SIZE"]))
-    upload = services.create(g.actor, length, _metadata())
+    upload = uploads.create(g.actor, length, _metadata())
     db.session.commit()
     headers = {"Location": url_for("uploads.head", upload_id=str(upload.id), _external=True)}
     if request.content_length and upload.state == "receiving":
@@ -213,7 +214,7 @@ def _write(upload: Upload, offset: int, checksum, status: int) -> Response:
     # app's MAX_CONTENT_LENGTH" to Flask).
     request.max_content_length = current_app.config["TUS_MAX_SIZE"]
     upload_id = upload.id
-    token = services.take_lease(upload)
+    token = uploads.take_lease(upload)
     try:
         upload = db.session.get(Upload, upload_id, populate_existing=True)
         if offset != upload.offset:  # it moved while we waited for the lease
@@ -222,22 +223,22 @@ def _write(upload: Upload, offset: int, checksum, status: int) -> Response:
         # connection) must not be held for as long as a phone takes to send.
         db.session.expunge(upload)
         db.session.rollback()
-        offset, broken = services.append(upload, token, _read, checksum)
+        offset, broken = uploads.append(upload, token, _read, checksum)
         upload = db.session.get(Upload, upload_id)
         # The new offset and the end of the lease in one commit: whoever sees the offset
         # may write at it at once.
         upload.offset, upload.lease, upload.lease_until = offset, None, None
-        finished = offset == upload.length and services.finish(upload)
+        finished = offset == upload.length and uploads.finish(upload)
         failed = upload.state == "failed"
         db.session.commit()
     finally:
         db.session.rollback()
-        services.release_lease(upload_id, token)
+        uploads.release_lease(upload_id, token)
     if failed:
         raise Problem(460, _("Checksum mismatch"), _("The file's sha256 differs from the "
                       "metadata; nothing of it was kept. Upload it again."))
     if finished:
-        enqueue_media()
+        jobs.queue_pending()
     if broken:
         raise Problem(400, _("Connection broken"), _("The body ended early; HEAD the upload "
                       "and resume."))
@@ -249,23 +250,14 @@ def _wrong_offset(upload: Upload) -> Problem:
                    "send from there.", n=upload.offset))
 
 
-def enqueue_media():
-    """Queue the media jobs the commit asked for; if Redis is down they wait in the
-    database (state ``processing``) for the sweeper."""
-    from ..media_jobs import queue_processing
-
-    for evidence_id in db.session.info.pop("media_jobs", set()):
-        queue_processing(evidence_id)
-
-
 @bp.operation("/<upload_id>", "DELETE", summary="Terminate an upload", roles=ALL,
               tag="uploads", responses={204: "Gone; a stored original stays (write-once)"})
 def terminate(upload_id: str):
     """Stop an upload and free its space."""
     _check_version()
     upload = _find(upload_id)
-    token = services.take_lease(upload)
-    services.terminate(db.session.get(Upload, upload.id))
+    token = uploads.take_lease(upload)
+    uploads.terminate(db.session.get(Upload, upload.id))
     db.session.commit()
     del token  # the row, and its lease, are gone
     return Response(status=204)

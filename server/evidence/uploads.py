@@ -16,14 +16,17 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import gettext as _
 
+from media.storage import original_key
 from media.storage_local import LocalStorage
 
 from ..errors import Problem
 from ..extensions import db
 from ..models import Check, Evidence, Upload, utcnow
+from ..roles import FIELD_STAFF
 from ..sql import among
-from ..storage import original_key, storage
-from ..sync.rules import can_see
+from ..visibility import can_see
+from .jobs import attach
+from .storage import storage
 
 CHUNK = 1024 * 1024
 # Hand what arrived to the disk every 8 MiB: fewer dirty pages held, a short final fsync
@@ -58,7 +61,7 @@ def _authorise(user, evidence_id: uuid.UUID, check_id: uuid.UUID | None, sha256:
             _refuse(409, _("Different file"), _("The evidence record names another file "
                                                  "(its sha256 differs)."))
         return evidence
-    if user.role in ("inspector", "supervisor"):
+    if user.role in FIELD_STAFF:
         check = db.session.get(Check, check_id) if check_id else None
         if check is None or check.created_by != user.id or not can_see(user, check):
             _refuse(403, _("Not allowed"), _("Upload evidence only for your own checks; "
@@ -235,15 +238,6 @@ def _keep(path: Path, key: str):
         store.save(key, f)
 
 
-def attach(evidence: Evidence):
-    """The original of this evidence is stored: process it (after the commit)."""
-    if evidence.storage_key is None:
-        evidence.storage_key = original_key(evidence.id)
-        evidence.uploaded_at = utcnow()
-        evidence.state = "processing"
-        db.session.info.setdefault("media_jobs", set()).add(evidence.id)
-
-
 def completed_uploads(evidence_ids) -> dict:
     """evidence id -> its completed upload or None, for each of ``evidence_ids``."""
     found = {upload.evidence_id: upload for upload in db.session.scalars(db.select(Upload).where(
@@ -259,7 +253,8 @@ def terminate(upload: Upload):
 
 
 def purge_expired() -> int:
-    """Remove unfinished uploads past their expiry (a periodic job)."""
+    """Remove unfinished uploads past their Upload-Expires (a periodic job on the
+    ``default`` queue). Safe to run twice."""
     expired = db.session.scalars(db.select(Upload).where(
         Upload.state != "complete", Upload.expires_at < utcnow())).all()
     for upload in expired:

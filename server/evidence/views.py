@@ -8,14 +8,14 @@ from flask_babel import gettext as _
 
 from media.storage import derivative_key
 
-from ..access import ALL
+from ..api.records import to_data
 from ..api.routing import ApiBlueprint
 from ..errors import Problem
 from ..extensions import db
 from ..models import Evidence
-from ..storage import storage
-from ..sync.rules import can_see
-from ..sync.serialize import to_data
+from ..roles import ALL
+from ..visibility import can_see
+from .storage import storage
 
 bp = ApiBlueprint("evidence", __name__, url_prefix="/api/v1/evidence")
 MIMES = {".jpg": "image/jpeg", ".mp4": "video/mp4", ".m4a": "audio/mp4"}

@@ -1,6 +1,6 @@
 """GET /healthz for load balancers: does the database answer, and Redis if configured."""
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, current_app
 
 from .. import jobs
 from ..access import public
@@ -27,4 +27,4 @@ def healthz():
     redis = jobs.redis_status()
     healthy = database == "ok" and redis in ("ok", "disabled")
     body = {"status": "ok" if healthy else "unhealthy", "database": database, "redis": redis}
-    return jsonify(body), 200 if healthy else 503
+    return body, 200 if healthy else 503

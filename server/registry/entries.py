@@ -5,8 +5,10 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 
-from ..models import ROLES, Site, Unit, User
-from ..models.registry import SITE_KINDS
+from sync.vocabulary import SITE_KINDS
+
+from ..models import Site, Unit, User
+from ..roles import ROLES
 from .columns import KINDS, normalise
 from .reader import Row, Table
 

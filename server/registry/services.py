@@ -5,7 +5,8 @@ from flask_babel import gettext as _
 from ..auth.passwords import hash_password
 from ..errors import Problem
 from ..extensions import db
-from ..models import ROLES, Category, Unit, User
+from ..models import Category, Unit, User
+from ..roles import ROLES
 from .categories import DEFAULTS
 
 

@@ -6,34 +6,51 @@ follows commit order and a reader never sees seq N+1 before seq N. Each record k
 its newest rows. When someone may no longer see a record, a delete row reaches them.
 """
 
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from ..models import Case, Change, Evidence, Finding, Rectification, utcnow
+from ..api.records import TYPES, to_data
+from ..models import Case, Evidence, FeedRow, Finding, Rectification, utcnow
 from ..sql import among
-from .audience import keys_for
-from .serialize import TYPES, to_data
+from ..visibility import keys_for
 
 FEED_LOCK = 0x6D696E67  # "ming": the advisory lock that orders commits to the feed
+_KEY = "feed"  # the session's pending changes, under this one key of ``session.info``
+
+
+@dataclass
+class _Pending:
+    """What a transaction touched, by object identity (a new record has no id before its
+    insert): the records, those it made, and those inserted outside the session."""
+
+    touched: dict = field(default_factory=dict)
+    new: set = field(default_factory=set)
+    bulk: set = field(default_factory=set)
+
+
+def _pending(session) -> _Pending:
+    if _KEY not in session.info:
+        session.info[_KEY] = _Pending()
+    return session.info[_KEY]
 
 
 def _touch(session, records, *, new=False):
-    touched = session.info.setdefault("feed_touched", {})
-    made = session.info.setdefault("feed_new", set())
+    pending = _pending(session)
     for record in records:
         if type(record) in TYPES:
-            touched[id(record)] = record  # new records get their id only on insert
+            pending.touched[id(record)] = record
             if new:
-                made.add(id(record))
+                pending.new.add(id(record))
 
 
 def created(session, records):
     """Records inserted outside the unit of work (``bulk.insert_new``): they belong in the
     feed like any record the session inserted, though the session does not hold them."""
     _touch(session, records, new=True)
-    session.info.setdefault("feed_bulk", set()).update(id(r) for r in records)
+    _pending(session).bulk.update(id(r) for r in records)
 
 
 def _before_flush(session, _context, _instances):
@@ -66,8 +83,8 @@ def _current_rows(session, entries) -> dict:
     if not ids:
         return {}
     rows = session.execute(
-        sa.select(Change.type, Change.entity_id, Change.data, Change.audience)
-        .where(among(Change.entity_id, ids), Change.op == "upsert")).all()
+        sa.select(FeedRow.type, FeedRow.entity_id, FeedRow.data, FeedRow.audience)
+        .where(among(FeedRow.entity_id, ids), FeedRow.op == "upsert")).all()
     return {(kind, entity_id): (data, set(audience.split()))
             for kind, entity_id, data, audience in rows}
 
@@ -116,10 +133,10 @@ def _write(session, rows, new_ids: set):
         ids = [row[1] for row in rows if row[0] == kind and row[1] not in new_ids]
         if not ids:
             continue
-        session.execute(sa.delete(Change).where(Change.type == kind,
-                                                among(Change.entity_id, ids)))
+        session.execute(sa.delete(FeedRow).where(FeedRow.type == kind,
+                                                 among(FeedRow.entity_id, ids)))
     at = utcnow()  # one commit, one time
-    session.connection().execute(sa.insert(Change.__table__), [
+    session.connection().execute(sa.insert(FeedRow.__table__), [
         {"type": k, "entity_id": i, "op": op, "version": v, "data": d, "at": at,
          "audience": audience_text(keys)} for k, i, op, v, d, keys in rows])
 
@@ -128,13 +145,13 @@ def _before_commit(session):
     if session.in_nested_transaction():  # a savepoint is released: wait for the real commit
         return
     session.flush()  # commit flushes after this hook: flush now to see every change
-    if not session.info.get("feed_touched"):
+    pending = session.info.pop(_KEY, None)
+    if pending is None or not pending.touched:
         return
-    touched = session.info.pop("feed_touched", {})
-    new = session.info.pop("feed_new", set())
-    bulk = session.info.pop("feed_bulk", set())
+    new = pending.new
     # A savepoint rolled back (a rejected mutation) leaves records that never existed.
-    records = [r for r in touched.values() if id(r) in bulk or sa.inspect(r).persistent]
+    records = [r for r in pending.touched.values()
+               if id(r) in pending.bulk or sa.inspect(r).persistent]
     seen = {(TYPES[type(r)], r.id) for r in records}
     for record in _dependents(session, records):
         if (TYPES[type(record)], record.id) not in seen:
@@ -148,9 +165,7 @@ def _before_commit(session):
 
 def _after_soft_rollback(session, previous_transaction):
     if previous_transaction.parent is None:  # the whole transaction, not a savepoint
-        session.info.pop("feed_touched", None)
-        session.info.pop("feed_new", None)
-        session.info.pop("feed_bulk", None)
+        session.info.pop(_KEY, None)
 
 
 def init_app(session_target):

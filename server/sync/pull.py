@@ -4,22 +4,22 @@ import orjson
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import Change
+from ..models import FeedRow
 from ..sql import holds_word
-from .audience import user_keys
+from ..visibility import user_keys
 
 
 def read_changes(user, after: int, limit: int) -> tuple[list[dict], int, bool]:
     """Up to ``limit`` changes the user may pull after ``after``: (changes, last seq, more)."""
     # Walk the feed in seq order, keeping the changes one of the user's keys opens.
-    audience = sa.or_(*(holds_word(Change.audience, key) for key in user_keys(user)))
+    audience = sa.or_(*(holds_word(FeedRow.audience, key) for key in user_keys(user)))
     # Core rows, not ORM ones; the stored JSON goes out as it is, never parsed and encoded
     # again; orjson writes the UUIDs.
     rows = db.session.connection().execute(
-        sa.select(Change.seq, Change.type, Change.entity_id, Change.op, Change.version,
-                  sa.cast(Change.data, sa.Text))
-        .where(Change.seq > after, audience)
-        .order_by(Change.seq).limit(limit + 1)).all()
+        sa.select(FeedRow.seq, FeedRow.type, FeedRow.entity_id, FeedRow.op, FeedRow.version,
+                  sa.cast(FeedRow.data, sa.Text))
+        .where(FeedRow.seq > after, audience)
+        .order_by(FeedRow.seq).limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
     changes = [{"type": kind, "entity_id": entity_id, "op": op, "version": version,
@@ -32,4 +32,4 @@ def read_changes(user, after: int, limit: int) -> tuple[list[dict], int, bool]:
 def head() -> int:
     """The newest position of the feed."""
     return db.session.connection().scalar(
-        sa.select(sa.func.coalesce(sa.func.max(Change.seq), 0)))
+        sa.select(sa.func.coalesce(sa.func.max(FeedRow.seq), 0)))

@@ -1,20 +1,20 @@
 """POST /api/v1/sync/push and GET /api/v1/sync/pull (api.md "Sync of records")."""
 
-import orjson
-from flask import Response, current_app, g, request
+from flask import current_app, g, request
 from flask_babel import gettext as _
 
 from sync import cursor as cursors
 from sync.messages import MAX_MUTATIONS, PullQuery, PullResponse, PushRequest, PushResponse
 
-from ..access import ALL
 from ..api.openapi import ProblemDocument
 from ..api.routing import ApiBlueprint
 from ..errors import Problem
+from ..evidence import jobs
 from ..extensions import db
 from ..models import utcnow
-from ..uploads.views import enqueue_media
-from . import pull as feed
+from ..roles import ALL
+from ..rules import PushContext
+from .pull import head, read_changes
 from .push import apply_batch
 
 bp = ApiBlueprint("sync", __name__, url_prefix="/api/v1/sync")
@@ -22,10 +22,6 @@ bp = ApiBlueprint("sync", __name__, url_prefix="/api/v1/sync")
 
 def _key() -> bytes:
     return current_app.config["SECRET_KEY"].encode()
-
-
-def _json(body: dict) -> Response:
-    return Response(orjson.dumps(body), mimetype="application/json")
 
 
 @bp.operation("/push", "POST", summary="Send the phone's changes", roles=ALL, tag="sync",
@@ -48,11 +44,11 @@ def push(body: PushRequest):
     if body.device_id != g.device.id:
         raise Problem(403, _("Wrong device"),
                       _("device_id is not the device this token was issued to."))
-    results = apply_batch(body.mutations, g.actor, g.device, _clock_offset())
+    ctx = PushContext(g.actor, g.device, _clock_offset())
+    results = apply_batch(body.mutations, ctx)
     db.session.commit()
-    enqueue_media()
-    # The results hold UUIDs: orjson writes them as strings.
-    return _json({"results": results, "cursor": cursors.encode(feed.head(), _key())})
+    jobs.queue_pending()
+    return {"results": results, "cursor": cursors.encode(head(), _key())}
 
 
 def _clock_offset() -> float | None:
@@ -77,8 +73,8 @@ def pull(query: PullQuery):
         except cursors.CursorError:
             raise Problem(400, _("Invalid cursor"), _("This cursor was not issued by this "
                           "server; pull without a cursor to start again.")) from None
-    changes, last, more = feed.read_changes(g.actor, after, query.limit)
-    if not changes and after > feed.head():  # checked only when nothing came: one query less
+    changes, last, more = read_changes(g.actor, after, query.limit)
+    if not changes and after > head():  # checked only when nothing came: one query less
         raise Problem(400, _("Invalid cursor"), _("This cursor is ahead of the server's "
                       "feed (was the server reset?); pull without a cursor."))
-    return _json({"changes": changes, "cursor": cursors.encode(last, _key()), "more": more})
+    return {"changes": changes, "cursor": cursors.encode(last, _key()), "more": more}

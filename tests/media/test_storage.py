@@ -3,14 +3,10 @@
 import hashlib
 import os
 import random
-import subprocess
-import sys
 import tracemalloc
 import uuid
 
-import boto3
 import pytest
-from botocore.config import Config
 
 from media.storage import (
     AlreadyExists,
@@ -19,27 +15,12 @@ from media.storage import (
     StorageError,
     derivative_key,
     original_key,
-    storage_from_url,
 )
 from media.storage_local import LocalStorage
 from media.storage_s3 import PART_SIZE, S3Storage
 
 MiB = 1024 * 1024
 PATTERN = random.Random(7).randbytes(65521)  # a prime length, so ranges never line up with it
-
-# moto runs in its own process: like a real object store, and its memory stays out of
-# the tracemalloc figures below.
-MOTO = """
-import logging
-import sys
-from moto.server import ThreadedMotoServer
-logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
-server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-server.start()
-print(server.get_host_and_port()[1], flush=True)
-sys.stdin.read()  # until the test run closes our stdin, or dies
-server.stop()
-"""
 
 
 def expected(start: int, stop: int) -> bytes:
@@ -74,38 +55,6 @@ def digest(pieces) -> str:
 def pattern_digest(size: int) -> str:
     source = PatternFile(size)
     return digest(iter(lambda: source.read(MiB), b""))
-
-
-@pytest.fixture(scope="session")
-def s3_endpoint():
-    with subprocess.Popen(
-        [sys.executable, "-c", MOTO], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    ) as proc:
-        port = int(proc.stdout.readline())
-        try:
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            proc.stdin.close()
-            proc.wait(timeout=30)
-
-
-@pytest.fixture(scope="session")
-def s3_client(s3_endpoint):
-    return boto3.client(
-        "s3",
-        endpoint_url=s3_endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=Config(s3={"addressing_style": "path"}),
-    )
-
-
-@pytest.fixture
-def bucket(s3_client):
-    name = f"evidence-{uuid.uuid4().hex[:12]}"
-    s3_client.create_bucket(Bucket=name)
-    return name
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -348,17 +297,3 @@ def test_s3_memory_stays_near_one_part_for_a_large_upload(s3_client, bucket, key
     assert peak_memory(lambda: saved(storage, key, size)) < 2 * PART_SIZE
     assert peak_memory(lambda: digest(storage.stream(key))) < 16 * MiB
     assert digest(storage.stream(key)) == pattern_digest(size)
-
-
-def test_storage_from_url_picks_the_backend(tmp_path, s3_endpoint, bucket, key, monkeypatch):
-    assert storage_from_url(str(tmp_path)).root == str(tmp_path)
-    assert storage_from_url(f"file://{tmp_path}").root == str(tmp_path)
-    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(variable, "testing")
-    storage = storage_from_url(f"s3://{bucket}/mingcha?endpoint={s3_endpoint}&region=us-east-1")
-    assert (storage.bucket, storage.prefix) == (bucket, "mingcha/")
-    saved(storage, key, 100)
-    assert content(storage, key) == expected(0, 100)
-    for bad in ("s3:///prefix", "gs://bucket/x"):
-        with pytest.raises(ValueError):
-            storage_from_url(bad)

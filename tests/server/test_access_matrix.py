@@ -9,13 +9,13 @@ import uuid
 
 import pytest
 
-from server.access import ALL, PUBLIC
-from server.models import ROLES
+from server.access import PUBLIC
+from server.roles import ALL, ROLES
 
 EXPECTED = {
     "api.openapi": PUBLIC,
-    "auth_api.login_device": PUBLIC,
-    "auth_api.logout_device": ALL,
+    "auth.login_device": PUBLIC,
+    "auth.logout_device": ALL,
     "health.healthz": PUBLIC,
     "sync.push": ALL,
     "sync.pull": ALL,

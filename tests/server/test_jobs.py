@@ -10,8 +10,8 @@ import pytest
 from redis import Redis
 
 from server import jobs
+from server.auth.services import purge_login_failures
 from server.extensions import db
-from server.housekeeping import purge_login_failures
 from server.models import LoginFailure, utcnow
 from tests.conftest import REDIS_URL
 

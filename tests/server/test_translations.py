@@ -1,10 +1,7 @@
 """Chinese first: every string people read has a checked Chinese translation.
 
-A string added to the sources without a translation fails here, by name. To fix:
-    .venv/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext \
-        -o server/translations/messages.pot .
-    .venv/bin/pybabel update -i server/translations/messages.pot -d server/translations -l zh
-translate the new entries in the .po, then `make translations`.
+A string added to the sources without a translation fails here, by name. To fix: run
+`make catalog`, translate the new entries in the .po, then `make translations`.
 """
 
 import re

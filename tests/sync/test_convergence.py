@@ -13,9 +13,9 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from server.api.records import to_data
 from server.extensions import db
 from server.models import AppliedMutation, Check, Finding
-from server.sync.serialize import to_data
 from sync.backoff import Backoff
 from sync.client import Client
 from sync.errors import ServerUnavailable

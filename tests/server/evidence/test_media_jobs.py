@@ -13,7 +13,7 @@ from redis import Redis
 from server.extensions import db
 from server.models import Evidence
 from tests.conftest import REDIS_URL
-from tests.server.uploads.test_evidence_pipeline import (
+from tests.server.evidence.test_evidence_pipeline import (
     _evidence,
     _evidence_mutation,
     _photo,

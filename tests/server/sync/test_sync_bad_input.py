@@ -5,20 +5,20 @@ import base64
 import pytest
 
 from server.extensions import db
-from server.models import AppliedMutation, Change, Check
+from server.models import AppliedMutation, Check, FeedRow
 from tests.server.sync.conftest import mutation, new_check
 
 
 def _nothing_changed(before_changes):
     assert db.session.scalar(db.select(db.func.count()).select_from(Check)) == 0
     assert db.session.scalar(db.select(db.func.count()).select_from(AppliedMutation)) == 0
-    assert db.session.scalar(db.select(db.func.max(Change.seq))) == before_changes
+    assert db.session.scalar(db.select(db.func.max(FeedRow.seq))) == before_changes
 
 
 @pytest.fixture
 def setup(make, phone):
     user, site = make.user("supervisor"), make.site()
-    head = db.session.scalar(db.select(db.func.max(Change.seq)))
+    head = db.session.scalar(db.select(db.func.max(FeedRow.seq)))
     return phone(user), site, head
 
 

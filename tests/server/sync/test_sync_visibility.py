@@ -5,7 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from server.models import ROLES, Case, Check, Evidence, Finding, Plan, Rectification, Site
+from server.models import Case, Check, Evidence, Finding, Plan, Rectification, Site
+from server.roles import ROLES
 from server.visibility import visible
 from tests.server.sync.conftest import mutation, new_check
 from tests.server.test_visibility import bureau  # noqa: F401  (fixture)

@@ -1,0 +1,1 @@
+"""Cases: the state machine, the units' rectifications and their deadlines."""
