@@ -36,7 +36,3 @@ def distance(a: str, b: str) -> int:
     """The number of bits in which two hashes differ."""
     return (int(a, 16) ^ int(b, 16)).bit_count()
 
-
-def is_near_duplicate(a: str, b: str, threshold: int = NEAR_DUPLICATE) -> bool:
-    """Whether two hashes are close enough to be the same picture."""
-    return distance(a, b) <= threshold

@@ -33,25 +33,12 @@ _UPRIGHT = {
 pillow_heif.register_heif_opener(thumbnails=False)
 
 
-def probe_photo(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> dict:
-    """Format, upright size, orientation, capture time, GPS and device, from headers only."""
-    with _open(path, max_pixels) as (fmt, im):
-        return _probe(fmt, im)
-
-
-def make_derivatives(
-    path: str | Path, sizes: Iterable[int] = DERIVATIVE_SIZES, *, max_pixels=DEFAULT_MAX_PIXELS
-) -> dict[int, bytes]:
-    """Upright JPEGs without metadata that fit in size x size boxes, keyed by size."""
-    with _open(path, max_pixels) as (fmt, im):
-        images = _derive(im, _upright(fmt, _probe(fmt, im)["orientation"]), sizes)
-    return {size: _jpeg(image) for size, image in images.items()}
-
-
 def ingest_photo(
     path: str | Path, sizes: Iterable[int] = DERIVATIVE_SIZES, *, max_pixels=DEFAULT_MAX_PIXELS
 ) -> dict:
-    """probe_photo's fields plus "derivatives" and "phash", from a single decode."""
+    """Format, upright size, orientation, capture time, GPS and device, plus upright
+    JPEG "derivatives" without metadata (keyed by box size) and the "phash", from a
+    single decode."""
     with _open(path, max_pixels) as (fmt, im):
         probe = _probe(fmt, im)
         images = _derive(im, _upright(fmt, probe["orientation"]), sizes)

@@ -34,7 +34,6 @@ FORMATS = {
         Format("audio", "ogg", "audio/ogg"),
     )
 }
-ALLOWED = frozenset(FORMATS.values())
 
 # ISO-BMFF brands (the `ftyp` box) that name a format we accept.
 _BRANDS = {

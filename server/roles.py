@@ -1,4 +1,4 @@
-"""Roles and the groups the rules speak of (design.md's "People and what each may see")."""
+"""Roles and the groups the rules speak of (docs/architecture.md, "Roles")."""
 
 from sync.vocabulary import ROLES
 

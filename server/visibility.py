@@ -1,4 +1,4 @@
-"""Who may see what (design.md "People and what each may see"), written in one place.
+"""Who may see what (docs/architecture.md, "Roles"), written in one place.
 
 Three readings of one rule: ``visible`` is the SQL condition that pages, exports and
 JSON views filter by; ``keys_for`` and ``user_keys`` are the change feed's audiences, so

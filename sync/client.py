@@ -222,7 +222,7 @@ def _parse(model, response: httpx.Response):
         return model.model_validate_json(response.content)
     except pydantic.ValidationError as error:
         raise SyncError(response.status_code, "Bad response",
-                        f"the server's answer does not follow api.md: {error}") from None
+                        f"the server's answer does not follow the protocol: {error}") from None
 
 
 def _apply_change(store: Store, change) -> bool:

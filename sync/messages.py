@@ -1,4 +1,4 @@
-"""Message schemas of the phone-facing API (../shared/api.md), shared by server and client."""
+"""Message schemas of the phone-facing API (docs/sync-protocol.md), shared by server and client."""
 
 import uuid
 from datetime import datetime
@@ -40,7 +40,7 @@ class DeviceToken(Message):
     user: UserSummary
 
 
-# --- Sync of records (api.md "Sync of records") -------------------------------------
+# --- Sync of records ------------------------------------------------------------------
 
 RecordType = Literal[RECORD_TYPES]
 MAX_MUTATIONS = 500

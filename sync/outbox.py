@@ -51,7 +51,7 @@ def _queue(store: Store, type_: str, op: str, entity_id: str, data: dict,
 
 
 def wire(mutation: dict) -> dict:
-    """A queued mutation as api.md's push body carries it."""
+    """A queued mutation as a push body carries it."""
     keys = ("id", "type", "op", "entity_id", "base_version", "data", "client_time")
     return {key: mutation[key] for key in keys}
 

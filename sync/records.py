@@ -1,8 +1,8 @@
-"""The fields a phone may push for each record type (api.md "Record fields").
+"""The fields a phone may push for each record type (docs/sync-protocol.md, "Records").
 
 Every field is optional here: an upsert sends only what it sets, and the server keeps
 the rest. What a create needs is checked by the server's merge rules. Fields the server
-sets (``created_by``, ``state``…) are accepted and ignored, as api.md says.
+sets (``created_by``, ``state``…) are accepted and ignored.
 """
 
 import uuid

@@ -162,7 +162,7 @@ def _time(value) -> float | None:
 
 
 def same(name: str, sent, held) -> bool:
-    """Whether the server holds what the phone sent for one field, as api.md defines it."""
+    """Whether the server holds what the phone sent for one field, as the protocol defines it."""
     if name == "notes":  # append-only: every line once, none lost, none added twice
         return Counter((sent or "").splitlines()) == Counter((held or "").splitlines())
     if isinstance(sent, dict) and isinstance(held, dict):

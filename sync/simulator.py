@@ -19,6 +19,7 @@ from .client import Client
 from .errors import ServerUnavailable
 from .faults import FaultyTransport
 from .report import PhoneRun, Report, compare, format_report, snapshot
+from .vocabulary import MODES, SEVERITIES
 
 __all__ = ["run", "format_report", "Report"]
 
@@ -122,7 +123,7 @@ def _record_finding(rng: random.Random, client: Client, phone: PhoneRun, check_i
     category = categories[code] if code else rng.choice(list(categories.values()))
     return phone.change(client, "finding", None, {
         "check_id": check_id, "category_id": category.entity_id,
-        "severity": rng.choices(["general", "major"], weights=[4, 1])[0],
+        "severity": rng.choices(SEVERITIES, weights=[4, 1])[0],
         "description": FINDINGS.get(code, "其他问题，详见照片")})
 
 
@@ -137,7 +138,7 @@ def _choose_target(rng: random.Random, client: Client, user_id: str):
         plan = rng.choice(plans)
         site_id = rng.choice(sorted(set(plan.data["site_ids"]) & set(sites)))
         return sites[site_id], plan, plan.data.get("mode") or "covert"
-    return sites[rng.choice(sorted(sites))], None, rng.choice(["open", "covert"])
+    return sites[rng.choice(sorted(sites))], None, rng.choice(MODES)
 
 
 def _near(rng: random.Random, site: dict) -> dict | None:

@@ -1,4 +1,4 @@
-"""Records as phones see them: the fields of api.md "Record fields", JSON-ready."""
+"""Records as phones see them: the fields of docs/sync-protocol.md, "Records", JSON-ready."""
 
 import uuid
 from datetime import date, datetime

@@ -1,4 +1,4 @@
-"""Device login and logout for phones (api.md "Login of a device")."""
+"""Device login and logout for phones (docs/sync-protocol.md, "Signing in a phone")."""
 
 from flask import g, request
 from flask_babel import gettext as _

@@ -6,12 +6,11 @@ import unicodedata
 
 import click
 from flask.cli import with_appcontext
+from flask_babel import force_locale
 
 from ..extensions import db
+from ..labels import role_label
 from . import data, services
-
-ROLE_NAMES = {"admin": "系统管理员", "compiler": "督查组长", "reviewer": "审核员",
-              "inspector": "督查组成员", "supervisor": "监督员", "unit": "单位联系人"}
 
 
 @click.command("demo")
@@ -54,8 +53,9 @@ def _pad(text: str, width: int) -> str:
 def _print_accounts(password: str | None):
     units = {code: name for code, name, _leader in data.UNITS}
     rows = [("账号 username", "角色 role", "姓名 name", "单位/职务 unit")]
-    rows += [(username, f"{role} {ROLE_NAMES[role]}", name, units[unit] if unit else post)
-             for username, role, name, unit, post in data.accounts()]
+    with force_locale("zh_CN"):  # the table is bilingual: the code, then its Chinese name
+        rows += [(username, f"{role} {role_label(role)}", name, units[unit] if unit else post)
+                 for username, role, name, unit, post in data.accounts()]
     widths = [max(_width(row[i]) for row in rows) for i in range(3)]
     click.echo("\n演示账号 demo accounts")
     for row in rows:

@@ -23,7 +23,6 @@ UNITS = [
 ]
 
 # The bureau's own building; its offices sit within a few dozen metres of it.
-BUREAU = (34.25120, 117.22650)
 BUREAU_ADDRESS = "徐州市云龙区和平路88号住建局机关大楼"
 
 # code, name, kind, unit code, lat, lon, radius in metres, address

@@ -47,27 +47,23 @@ def staging_path(upload_id: uuid.UUID) -> Path:
     return folder / f"{upload_id}.part"  # ours, never a name a client chose
 
 
-def _refuse(status: int, title: str, detail: str):
-    raise Problem(status, title, detail)
-
-
 def _authorise(user, evidence_id: uuid.UUID, check_id: uuid.UUID | None, sha256: str):
     """The uploader must be the one who may write this evidence."""
     evidence = db.session.get(Evidence, evidence_id)
     if evidence is not None:
         if evidence.created_by != user.id or evidence.deleted_at is not None:
-            _refuse(403, _("Not allowed"), _("This evidence is not yours to upload."))
+            raise Problem(403, _("Not allowed"), _("This evidence is not yours to upload."))
         if evidence.sha256 != sha256:
-            _refuse(409, _("Different file"), _("The evidence record names another file "
+            raise Problem(409, _("Different file"), _("The evidence record names another file "
                                                  "(its sha256 differs)."))
         return evidence
     if user.role in FIELD_STAFF:
         check = db.session.get(Check, check_id) if check_id else None
         if check is None or check.created_by != user.id or not can_see(user, check):
-            _refuse(403, _("Not allowed"), _("Upload evidence only for your own checks; "
+            raise Problem(403, _("Not allowed"), _("Upload evidence only for your own checks; "
                                              "send check_id in Upload-Metadata."))
     elif user.role != "unit":
-        _refuse(403, _("Not allowed"), _("Your role may not upload evidence."))
+        raise Problem(403, _("Not allowed"), _("Your role may not upload evidence."))
     return None
 
 

@@ -1,4 +1,4 @@
-"""The finding categories Mingcha ships with (design.md), editable afterwards."""
+"""The finding categories Mingcha ships with, editable afterwards."""
 
 # code, 中文, English, default severity, default deadline in days
 DEFAULTS = [

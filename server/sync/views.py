@@ -1,4 +1,4 @@
-"""POST /api/v1/sync/push and GET /api/v1/sync/pull (api.md "Sync of records")."""
+"""POST /api/v1/sync/push and GET /api/v1/sync/pull (docs/sync-protocol.md)."""
 
 from flask import current_app, g, request
 from flask_babel import gettext as _

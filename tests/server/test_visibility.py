@@ -1,4 +1,4 @@
-"""Who sees which records (design.md): the scoping rules every reader applies."""
+"""Who sees which records (docs/architecture.md, "Roles"): the rules every reader applies."""
 
 import pytest
 

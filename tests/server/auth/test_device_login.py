@@ -1,4 +1,4 @@
-"""Device login, revocation and throttling of guessing (api.md "Login of a device")."""
+"""Device login, revocation and throttling of guessing (docs/sync-protocol.md)."""
 
 from server.extensions import db
 from server.models import Device
