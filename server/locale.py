@@ -5,6 +5,7 @@ import os
 from flask import has_request_context, request, session
 from flask_login import current_user
 
+from . import labels
 from .extensions import babel
 
 LANGUAGES = ("zh_CN", "en")
@@ -23,8 +24,6 @@ def select_locale() -> str:
 
 
 def init_app(app):
-    from . import labels
-
     # zh_CN is Babel's zh_Hans_CN; gettext finds its catalog under translations/zh.
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories="translations")

@@ -17,6 +17,7 @@ from ..registry.cli import import_registry
 from ..registry.services import create_user as add_user
 from ..registry.services import seed_categories
 from ..roles import ROLES
+from ..worker import run as run_worker
 from . import loaded_app
 from .phone import phone
 
@@ -74,9 +75,7 @@ def serve(host, port):
 @click.option("--burst", is_flag=True, help="stop when the queues are empty")
 def worker(queues, burst):
     """Run an rq worker on the media, bulletins and default queues."""
-    from ..worker import run  # rq's worker machinery: only for this command
-
-    run(loaded_app(), queues or jobs.QUEUES, burst=burst)
+    run_worker(loaded_app(), queues or jobs.QUEUES, burst=burst)
 
 
 

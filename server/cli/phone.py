@@ -40,6 +40,7 @@ def phone(url, phones, checks, drop_requests, drop_responses, duplicate, seed, a
           password, verbose):
     """Run simulated phones, then print what they sent, what the server holds and every
     difference. Exits 1 when there is any difference."""
+    # The simulator and its HTTP client, only for this command (the web app imports this).
     from sync.errors import SyncError
     from sync.simulator import format_report, run
 
