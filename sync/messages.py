@@ -4,7 +4,8 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from .vocabulary import OPS, RECORD_TYPES, RESULT_STATUSES, ROLES
 
@@ -17,7 +18,29 @@ class Message(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-class DeviceLogin(Message):
+def _holds_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
+class Stored(Message):
+    """A message whose text the server keeps: no NUL character anywhere in it, since
+    PostgreSQL refuses to store one."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value):
+        if _holds_nul(value):
+            raise PydanticCustomError("nul_character", "Text may not contain NUL characters.")
+        return value
+
+
+class DeviceLogin(Stored):
     """Sign a phone in as a user."""
 
     username: str = Field(min_length=1, max_length=64)
@@ -53,8 +76,13 @@ class Mutation(Message):
 
     id: uuid.UUID = Field(description="Chosen by the phone, unique per change; "
                           "sending it again is answered `duplicate`.")
-    type: RecordType
-    op: Literal[OPS]
+    # Plain strings, not enumerations: a phone newer than the server may send a type or op
+    # this server does not know; that mutation alone is rejected, the batch goes on.
+    type: str = Field(max_length=32, examples=list(RECORD_TYPES),
+                      description="The record type; one this server does not know is "
+                      "`rejected` (422) and the rest of the batch is applied.")
+    op: str = Field(max_length=16, examples=list(OPS),
+                    description="`upsert` or `delete`; another is `rejected` (422).")
     entity_id: uuid.UUID
     base_version: int | None = Field(None, ge=1, le=INT64, description="The version the phone "
                                      "changed; null on an upsert means create.")
@@ -97,6 +125,10 @@ class PushResponse(Message):
 
 
 class PullQuery(Message):
+    """Unknown parameters (a browser's cache-buster such as `_=`) are ignored."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
     cursor: str | None = Field(None, max_length=512,
                                description="From the last pull or push; none: from the start.")
     limit: int = Field(500, ge=1, le=1000)

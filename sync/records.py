@@ -6,12 +6,13 @@ sets (``created_by``, ``state``…) are accepted and ignored.
 """
 
 import uuid
-from datetime import date
-from typing import ClassVar, Literal
+from datetime import UTC, date, datetime
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, Field, model_validator
+from pydantic_core import PydanticCustomError
 
-from .messages import INT64, Message
+from .messages import INT64, Message, Stored
 from .vocabulary import CASE_STATUSES, EVIDENCE_KINDS, MODES, READ_ONLY_TYPES, SEVERITIES
 
 Severity = Literal[SEVERITIES]
@@ -20,13 +21,27 @@ CaseStatus = Literal[CASE_STATUSES]
 LONG_TEXT = 20_000
 
 
+def _storable(value: datetime) -> datetime:
+    """A time whose UTC instant has a year from 1 to 9999, as every database stores it
+    (0001-01-01T00:00+01:00 falls in year 0)."""
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise PydanticCustomError("time_out_of_range",
+                                  "The time is outside the years 1 to 9999.") from None
+    return value
+
+
+Instant = Annotated[AwareDatetime, AfterValidator(_storable)]
+
+
 class Location(Message):
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
     accuracy_m: float | None = Field(None, ge=0, le=100_000)
 
 
-class RecordData(Message):
+class RecordData(Stored):
     """Base of the pushable fields of one record type."""
 
     SERVER_FIELDS: ClassVar[frozenset] = frozenset()
@@ -50,8 +65,8 @@ class CheckData(RecordData):
     plan_id: uuid.UUID | None = None
     site_id: uuid.UUID | None = None
     mode: Mode | None = None
-    started_at: AwareDatetime | None = None
-    ended_at: AwareDatetime | None = None
+    started_at: Instant | None = None
+    ended_at: Instant | None = None
     notes: str | None = Field(None, max_length=LONG_TEXT,
                               description="Append-only: lines are merged, never lost.")
     location: Location | None = None
@@ -80,7 +95,7 @@ class EvidenceData(RecordData):
     sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
     size: int | None = Field(None, ge=0, le=INT64)
     filename: str | None = Field(None, max_length=255)
-    captured_at: AwareDatetime | None = None
+    captured_at: Instant | None = None
     location: Location | None = None
 
 
@@ -100,7 +115,7 @@ class RectificationData(RecordData):
     case_id: uuid.UUID | None = None
     report: str | None = Field(None, max_length=LONG_TEXT)
     evidence_ids: list[uuid.UUID] | None = Field(None, max_length=1000)
-    submitted_at: AwareDatetime | None = None
+    submitted_at: Instant | None = None
 
 
 PUSHABLE = {"check": CheckData, "finding": FindingData, "evidence": EvidenceData,

@@ -101,6 +101,8 @@ def _messages() -> dict[str, str]:
         "greater_than_equal": _("Is too small."),
         "less_than_equal": _("Is too large."),
         "too_long": _("Has too many items."),
+        "nul_character": _("Text may not contain NUL characters."),
+        "time_out_of_range": _("The time is outside the years 1 to 9999."),
     }
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from sync.messages import Mutation
 from sync.records import PUSHABLE
-from sync.vocabulary import READ_ONLY_TYPES
+from sync.vocabulary import OPS, READ_ONLY_TYPES
 
 from ..api.records import MODELS, to_data
 from ..api.routing import invalid
@@ -101,6 +101,13 @@ def _delete(m: Mutation, ctx: PushContext, record):
 
 def _change(m: Mutation, ctx: PushContext):
     """Make the mutation's change to the session (not flushed); return the record."""
+    if m.type not in MODELS:  # a newer app's record type
+        raise Refused(422, _("This server does not know %(type)s records; it may be older "
+                             "than the app.", type=m.type),
+                      [{"field": "type", "message": _("Is not one of the allowed values.")}])
+    if m.op not in OPS:
+        raise Refused(422, _("A mutation's op is upsert or delete."),
+                      [{"field": "op", "message": _("Is not one of the allowed values.")}])
     if m.type in READ_ONLY_TYPES:
         raise Refused(403, _("Phones cannot change %(type)s records.", type=m.type))
     record = _load(m, ctx)
@@ -175,6 +182,8 @@ def _prefetch(mutations: list[Mutation], ctx: PushContext):
     for m in mutations:
         by_type.setdefault(m.type, set()).add(m.entity_id)
     for kind, ids in by_type.items():
+        if kind not in MODELS:
+            continue  # refused by _change
         model = MODELS[kind]
         found = {r.id: r for r in db.session.scalars(
             db.select(model).where(among(model.id, ids)).with_for_update())}

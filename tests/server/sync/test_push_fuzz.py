@@ -11,13 +11,14 @@ from sync.records import PUSHABLE
 
 FIELDS = sorted({name for model in PUSHABLE.values() for name in model.model_fields}
                 | {"created_by", "state", "id", "version", "colour"})
-TYPES = ["check", "finding", "evidence", "case", "rectification", "site", "meeting"]
+TYPES = ["check", "finding", "evidence", "case", "rectification", "site", "meeting", "x\x00"]
 
 scalars = st.one_of(
     st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
     st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=30),
     st.sampled_from(["2026-11-30T09:12:03+08:00", "2026-11-30", "photo", "covert", "major",
-                     "ab" * 32, str(uuid.uuid4())]))
+                     "ab" * 32, str(uuid.uuid4()), "0001-01-01T00:00:00+01:00",
+                     "9999-12-31T23:59:59-01:00", "a\x00b", "0001-01-01", "9999-12-31"]))
 values = st.recursive(scalars, lambda inner: st.one_of(
     st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)),
     max_leaves=6)
@@ -28,7 +29,7 @@ def _mutations(known_ids):
     data = st.dictionaries(st.sampled_from(FIELDS), st.one_of(values, ids), max_size=6)
     return st.fixed_dictionaries({
         "id": st.builds(lambda: str(uuid.uuid4())), "type": st.sampled_from(TYPES),
-        "op": st.sampled_from(["upsert", "delete"]), "entity_id": ids,
+        "op": st.sampled_from(["upsert", "delete", "merge"]), "entity_id": ids,
         "base_version": st.one_of(st.none(), st.integers(min_value=1, max_value=3)),
         "data": data})
 
