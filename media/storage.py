@@ -39,24 +39,29 @@ class InvalidKey(StorageError, ValueError):
     """The key is not one this library builds."""
 
 
-def _evidence_uuid(evidence_id) -> uuid.UUID:
-    if isinstance(evidence_id, uuid.UUID):
-        return evidence_id
+def _as_uuid(value) -> uuid.UUID:
+    if isinstance(value, uuid.UUID):
+        return value
     try:
-        return uuid.UUID(str(evidence_id))
+        return uuid.UUID(str(value))
     except ValueError:
-        raise InvalidKey(f"not an evidence id: {evidence_id!r}") from None
+        raise InvalidKey(f"not an id: {value!r}") from None
 
 
 def _fanout(evidence_id) -> str:
     """Two levels of two hex digits, so no directory holds more than 256 entries per level."""
-    value = _evidence_uuid(evidence_id)
+    value = _as_uuid(evidence_id)
     return f"{value.hex[:2]}/{value.hex[2:4]}/{value}"
 
 
-def original_key(evidence_id) -> str:
-    """The key of an evidence's original bytes: ``originals/ab/cd/<uuid>``."""
-    return ORIGINALS + _fanout(evidence_id)
+def original_key(evidence_id, uploader_id=None) -> str:
+    """The key of an evidence's original bytes: ``originals/ab/cd/<uuid>``, or as one
+    uploader sent them, ``originals/ab/cd/<uuid>.<uploader uuid>``: an evidence id may
+    be known to others before its record arrives, so each uploader's bytes get their
+    own key and nobody can take another's."""
+    if uploader_id is None:
+        return ORIGINALS + _fanout(evidence_id)
+    return f"{ORIGINALS}{_fanout(evidence_id)}.{_as_uuid(uploader_id)}"
 
 
 def derivative_key(evidence_id, name: str) -> str:

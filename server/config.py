@@ -87,6 +87,8 @@ def load(env=None) -> dict:
         "UPLOAD_DIR": env.get("UPLOAD_DIR") or str(instance / "uploads"),
         "TUS_MAX_SIZE": _int(env, "TUS_MAX_SIZE", 2 * 1024**3),
         "UPLOAD_EXPIRES_SECONDS": _int(env, "UPLOAD_EXPIRES_SECONDS", 7 * 86400),
+        "UPLOADS_WITHOUT_RECORD": _int(env, "UPLOADS_WITHOUT_RECORD", 500),
+        "UPLOAD_BYTES_WITHOUT_RECORD": _int(env, "UPLOAD_BYTES_WITHOUT_RECORD", 10 * 1024**3),
         "JOB_RETRY_INTERVALS": _ints(env, "JOB_RETRY_INTERVALS", [10, 60, 300]),
         "SWEEP_SECONDS": _int(env, "SWEEP_SECONDS", 300),
         "CORS_ORIGINS": env.get("CORS_ORIGINS") or "*",

@@ -48,6 +48,8 @@ def parse_metadata(value: str | None) -> dict[str, str]:
             result[key] = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):
             raise TusError(f"Upload-Metadata value of {key!r} is not base64 UTF-8") from None
+        if "\x00" in result[key]:  # no database stores it as text
+            raise TusError(f"Upload-Metadata value of {key!r} holds a NUL character")
     return result
 
 

@@ -11,8 +11,6 @@ import uuid
 
 from redis.exceptions import RedisError
 
-from media.storage import original_key
-
 from .. import jobs
 from ..extensions import db
 from ..models import Evidence, Upload, utcnow
@@ -23,11 +21,11 @@ JOB_TIMEOUT = 30 * 60
 _PENDING = "media_jobs"  # the session's evidence ids to queue once their commit is done
 
 
-def attach(evidence: Evidence):
-    """The original of this evidence is stored: process it once the commit is done
-    (``queue_pending``)."""
+def attach(evidence: Evidence, upload: Upload):
+    """The creator's upload of this evidence is stored: process it once the commit is
+    done (``queue_pending``)."""
     if evidence.storage_key is None:
-        evidence.storage_key = original_key(evidence.id)
+        evidence.storage_key = upload.storage_key
         evidence.uploaded_at = utcnow()
         evidence.state = "processing"
         db.session.info.setdefault(_PENDING, set()).add(evidence.id)
@@ -88,12 +86,13 @@ def _meet_stranded():
     """A file and its record that missed each other: the upload finished while the
     record's push was in flight, and each transaction looked before the other committed.
     Attach the file now; the sweep below queues the job."""
-    stranded = db.session.scalars(
-        db.select(Evidence).join(Upload, Upload.evidence_id == Evidence.id)
+    stranded = db.session.execute(
+        db.select(Evidence, Upload).join(Upload, (Upload.evidence_id == Evidence.id)
+                                         & (Upload.user_id == Evidence.created_by))
         .where(Evidence.state == "awaiting_upload", Evidence.deleted_at.is_(None),
-               Upload.state == "complete", Upload.sha256 == Evidence.sha256)).unique()
-    for evidence in stranded:
-        attach(evidence)
+               Upload.state == "complete", Upload.sha256 == Evidence.sha256)).all()
+    for evidence, upload in stranded:
+        attach(evidence, upload)
     db.session.info.pop(_PENDING, None)  # the sweep queues them, once
     db.session.commit()
 

@@ -1,8 +1,8 @@
 """From a stored original to what a reviewer can trust: what the file is, where and when
 it was captured, derived files to look at, and whether it was taken at the site."""
 
+import hashlib
 import io
-import shutil
 import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -28,8 +28,12 @@ def process(evidence: Evidence):
     store = storage()
     with tempfile.TemporaryDirectory(prefix="mingcha-media-") as folder:
         path = Path(folder) / "original"
-        with store.open(evidence.storage_key) as src, open(path, "wb") as dst:
-            shutil.copyfileobj(src, dst, CHUNK)
+        if _copy(store, evidence.storage_key, path) != evidence.sha256:
+            # The record and its file met by the record's creator, who named this digest:
+            # a stored file that differs is not the evidence the phone captured.
+            evidence.state = "failed"
+            evidence.failure = "The stored file does not match the record's sha256."
+            return
         try:
             media, files = _examine(evidence, path, Path(folder))
         except MediaError as problem:
@@ -40,6 +44,16 @@ def process(evidence: Evidence):
     evidence.phash = media.pop("phash", None)
     _judge(evidence)
     evidence.state, evidence.failure = "ready", None
+
+
+def _copy(store, key: str, path: Path) -> str:
+    """Copy the stored original to ``path``; return its sha256."""
+    digest = hashlib.sha256()
+    with store.open(key) as src, open(path, "wb") as dst:
+        while block := src.read(CHUNK):
+            digest.update(block)
+            dst.write(block)
+    return digest.hexdigest()
 
 
 def _examine(evidence: Evidence, path: Path, folder: Path) -> tuple[dict, dict]:

@@ -10,7 +10,7 @@ from ..models import Check, Evidence, Finding, Rectification
 from ..roles import FIELD_STAFF
 from ..rules import PushContext, Refused, existing, new_record, own, require
 from .jobs import attach
-from .uploads import completed_uploads
+from .ownership import completed_uploads
 
 
 class EvidenceRules:
@@ -20,7 +20,7 @@ class EvidenceRules:
     def prefetch(self, ctx: PushContext, ids):
         """Which of a batch's evidence already have their file, in one query: a phone
         often uploads its photos first and syncs their records later, by the hundred."""
-        ctx.uploads.update(completed_uploads(ids))
+        ctx.uploads.update(completed_uploads(ctx.user.id, ids))
 
     def create(self, ctx: PushContext, entity_id, fields):
         user = ctx.user
@@ -84,12 +84,13 @@ def _rectification_listing(ctx: PushContext, evidence_id) -> Rectification | Non
 
 
 def _meet_upload(ctx: PushContext, evidence: Evidence):
-    """The file may have arrived before the record: they meet by evidence id."""
+    """The file may have arrived before the record: they meet by evidence id, if the
+    record's creator uploaded it (ctx.uploads holds only the pushing user's uploads)."""
     if evidence.id not in ctx.uploads:  # outside a batch's prefetch
-        ctx.uploads.update(completed_uploads([evidence.id]))
+        ctx.uploads.update(completed_uploads(ctx.user.id, [evidence.id]))
     upload = ctx.uploads[evidence.id]
     if upload is None:
         return
     if upload.sha256 != evidence.sha256:
-        raise Refused(409, _("The file uploaded for this evidence has another sha256."))
-    attach(evidence)
+        raise Refused(409, _("The file you uploaded for this evidence has another sha256."))
+    attach(evidence, upload)

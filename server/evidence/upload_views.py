@@ -21,7 +21,7 @@ from ..roles import ALL
 from . import jobs, uploads
 
 bp = ApiBlueprint("uploads", __name__, url_prefix="/api/v1/uploads")
-SHA256 = re.compile(r"^[0-9a-f]{64}$")
+SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 @bp.after_request
@@ -50,17 +50,17 @@ def _metadata() -> dict:
         raise _header_problem(error) from None
     errors = []
     parsed = {"raw": raw}
-    for key in ("evidence_id", "check_id"):
+    for key in ("evidence_id", "check_id", "rectification_id"):
         if raw.get(key):
             try:
                 parsed[key] = uuid.UUID(raw[key])
             except ValueError:
                 errors.append({"field": key, "message": _("Must be a UUID.")})
-    if "evidence_id" not in raw:
+    if not raw.get("evidence_id"):  # absent, or a key without a value
         errors.append({"field": "evidence_id", "message": _("This field is required.")})
     if raw.get("kind") not in EVIDENCE_KINDS:
         errors.append({"field": "kind", "message": _("Must be photo, audio or video.")})
-    if not SHA256.match(raw.get("sha256", "")):
+    if not SHA256.fullmatch(raw.get("sha256", "")):  # match's $ would take a trailing \n
         errors.append({"field": "sha256", "message": _("Must be the file's sha256 in hex.")})
     if errors:
         raise Problem(400, _("Bad Upload-Metadata"), _("Some metadata is missing or wrong; "
@@ -84,8 +84,9 @@ def _find(upload_id: str) -> Upload:
     if upload.state == "receiving" and upload.expires_at < utcnow():
         raise Problem(410, _("Upload expired"), _("This upload expired; create a new one."))
     if upload.state == "failed":
-        raise Problem(410, _("Upload failed"), _("The file did not match its sha256 and was "
-                                                 "discarded; upload it again."))
+        raise Problem(410, _("Upload failed"), _("Nothing of this upload was kept: the file "
+                      "did not match its sha256, or you had stored another file for this "
+                      "evidence."))
     return upload
 
 
@@ -117,12 +118,21 @@ def _options() -> Response:
 @bp.operation("", "POST", summary="Create an upload (optionally with its first bytes)",
               roles=ALL, tag="uploads", responses={
                   201: "Created; Location names the upload", 403: "Not your evidence",
-                  409: "The evidence names another file", 412: "Not tus 1.0.0",
-                  413: "Larger than Tus-Max-Size", 460: "First chunk failed its checksum"})
+                  409: "The evidence names another file, or you stored another file "
+                       "for it", 412: "Not tus 1.0.0",
+                  413: "Larger than Tus-Max-Size, or your uploads waiting for their "
+                       "records hold too many bytes",
+                  429: "Too many of your uploads wait for their records",
+                  460: "First chunk failed its checksum"})
 def create():
-    """`Upload-Length` and `Upload-Metadata` with `evidence_id`, `check_id`, `kind`,
-    `filename`, `filetype` and `sha256`. The same file again for the same evidence is
-    answered with an upload that is already complete (`Upload-Offset` = length)."""
+    """`Upload-Length` and `Upload-Metadata` with `evidence_id`, `check_id` (inspectors
+    and supervisors: your own check), `rectification_id` (unit contacts: a rectification
+    of your unit's case, until the evidence record links one), `kind`, `filename`,
+    `filetype` and `sha256`. The same file again for the same evidence is answered with
+    an upload that is already complete (`Upload-Offset` = length). Your bytes are kept
+    for you alone: they become the evidence's file only if you made its record. At most
+    `UPLOADS_WITHOUT_RECORD` uploads (and `UPLOAD_BYTES_WITHOUT_RECORD` bytes) of yours
+    may wait for their records: push the records, then upload more."""
     _check_version()
     try:
         length = tus.parse_number(request.headers.get("Upload-Length"), "Upload-Length")
@@ -157,7 +167,9 @@ def head(upload_id: str):
 
 @bp.operation("/<upload_id>", "PATCH", summary="Append bytes at Upload-Offset", roles=ALL,
               tag="uploads", responses={
-                  204: "Stored; Upload-Offset is the new offset", 409: "Wrong offset",
+                  204: "Stored; Upload-Offset is the new offset",
+                  409: "Wrong offset; or, on the last byte, you stored another file for "
+                       "this evidence (nothing kept)",
                   415: "Not application/offset+octet-stream", 423: "Another request writes",
                   460: "Checksum mismatch (chunk discarded, or the whole file on the last "
                        "byte: nothing kept)"})
@@ -228,16 +240,18 @@ def _write(upload: Upload, offset: int, checksum, status: int) -> Response:
         # The new offset and the end of the lease in one commit: whoever sees the offset
         # may write at it at once.
         upload.offset, upload.lease, upload.lease_until = offset, None, None
-        finished = offset == upload.length and uploads.finish(upload)
-        failed = upload.state == "failed"
+        outcome = uploads.finish(upload) if offset == upload.length else None
         db.session.commit()
     finally:
         db.session.rollback()
         uploads.release_lease(upload_id, token)
-    if failed:
+    if outcome == "mismatch":
         raise Problem(460, _("Checksum mismatch"), _("The file's sha256 differs from the "
                       "metadata; nothing of it was kept. Upload it again."))
-    if finished:
+    if outcome == "taken":
+        raise Problem(409, _("Different file"), _("You already stored another file for this "
+                      "evidence; nothing of this one was kept."))
+    if outcome == "complete":
         jobs.queue_pending()
     if broken:
         raise Problem(400, _("Connection broken"), _("The body ended early; HEAD the upload "

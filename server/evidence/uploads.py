@@ -1,4 +1,5 @@
 """Resumable uploads: create, append bytes, finish into write-once storage, terminate.
+Who may upload what, and whose bytes meet which record, is ``ownership``'s.
 
 The bytes of an upload in progress are staged in ``UPLOAD_DIR`` (shared by the web
 hosts), appended at the offset the database holds. One request writes at a time,
@@ -16,15 +17,13 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import gettext as _
 
-from media.storage import original_key
+from media.storage import AlreadyExists, original_key
 from media.storage_local import LocalStorage
 
 from ..errors import Problem
 from ..extensions import db
-from ..models import Check, Evidence, Upload, utcnow
-from ..roles import FIELD_STAFF
-from ..sql import among
-from ..visibility import can_see
+from ..models import Evidence, Upload, utcnow
+from . import ownership
 from .jobs import attach
 from .storage import storage
 
@@ -47,37 +46,20 @@ def staging_path(upload_id: uuid.UUID) -> Path:
     return folder / f"{upload_id}.part"  # ours, never a name a client chose
 
 
-def _authorise(user, evidence_id: uuid.UUID, check_id: uuid.UUID | None, sha256: str):
-    """The uploader must be the one who may write this evidence."""
-    evidence = db.session.get(Evidence, evidence_id)
-    if evidence is not None:
-        if evidence.created_by != user.id or evidence.deleted_at is not None:
-            raise Problem(403, _("Not allowed"), _("This evidence is not yours to upload."))
-        if evidence.sha256 != sha256:
-            raise Problem(409, _("Different file"), _("The evidence record names another file "
-                                                 "(its sha256 differs)."))
-        return evidence
-    if user.role in FIELD_STAFF:
-        check = db.session.get(Check, check_id) if check_id else None
-        if check is None or check.created_by != user.id or not can_see(user, check):
-            raise Problem(403, _("Not allowed"), _("Upload evidence only for your own checks; "
-                                             "send check_id in Upload-Metadata."))
-    elif user.role != "unit":
-        raise Problem(403, _("Not allowed"), _("Your role may not upload evidence."))
-    return None
-
-
 def create(user, length: int, meta: dict) -> Upload:
-    """A new upload, or one already complete when this file is stored for the evidence."""
-    evidence = _authorise(user, meta["evidence_id"], meta.get("check_id"), meta["sha256"])
+    """A new upload, or one already complete when this user's same file is stored for the
+    evidence; 409 when they stored another file for it."""
+    evidence = ownership.authorise(user, meta, length)
     now = utcnow()
     expires = now + timedelta(seconds=current_app.config["UPLOAD_EXPIRES_SECONDS"])
     upload = Upload(id=uuid.uuid4(), evidence_id=meta["evidence_id"],
                     check_id=meta.get("check_id"), user_id=user.id, length=length, offset=0,
                     sha256=meta["sha256"], kind=meta["kind"], metadata_=meta["raw"],
                     expires_at=expires)
-    if _already_stored(evidence, meta["evidence_id"], meta["sha256"], length):
+    stored = _stored_key(user, evidence, upload)
+    if stored:
         upload.offset, upload.state, upload.completed_at = length, "complete", now
+        upload.storage_key = stored
     else:
         staging_path(upload.id).touch(exist_ok=False)
     db.session.add(upload)
@@ -85,12 +67,17 @@ def create(user, length: int, meta: dict) -> Upload:
     return upload
 
 
-def _already_stored(evidence, evidence_id, sha256: str, length: int) -> bool:
-    if evidence is not None and evidence.storage_key and evidence.sha256 == sha256:
-        return True
-    return db.session.scalar(db.select(Upload.id).where(
-        Upload.evidence_id == evidence_id, Upload.state == "complete",
-        Upload.sha256 == sha256, Upload.length == length).limit(1)) is not None
+def _stored_key(user, evidence: Evidence | None, upload: Upload) -> str | None:
+    """Where this very file is stored already for this user and evidence, if it is."""
+    if evidence is not None and evidence.storage_key and evidence.sha256 == upload.sha256:
+        return evidence.storage_key
+    earlier = ownership.stored_for(user.id, upload.evidence_id)
+    if earlier is None:
+        return None
+    if (earlier.sha256, earlier.length) != (upload.sha256, upload.length):
+        raise Problem(409, _("Different file"), _("You already uploaded another file for this "
+                                                  "evidence; record new evidence instead."))
+    return earlier.storage_key
 
 
 def take_lease(upload: Upload) -> str:
@@ -205,40 +192,52 @@ def file_sha256(upload: Upload) -> str:
     return digest.hexdigest()
 
 
-def finish(upload: Upload):
-    """The last byte arrived: check the whole file, keep it write-once, meet the evidence."""
+def finish(upload: Upload) -> str:
+    """The last byte arrived: check the whole file, keep it write-once under the
+    uploader's key, meet the record if it is the uploader's. Returns "complete",
+    "mismatch" (not the sha256 the phone named) or "taken" (other bytes hold the key);
+    in the last two cases nothing is kept."""
     path = staging_path(upload.id)
     if file_sha256(upload) != upload.sha256:
         path.unlink(missing_ok=True)
         upload.state, upload.offset = "failed", 0
-        return False
-    _keep(path, original_key(upload.evidence_id))
+        return "mismatch"
+    key = original_key(upload.evidence_id, upload.user_id)
+    kept = _keep(path, key, upload.sha256)
     path.unlink(missing_ok=True)
-    upload.state, upload.completed_at = "complete", utcnow()
+    if not kept:
+        upload.state, upload.offset = "failed", 0
+        return "taken"
+    upload.state, upload.completed_at, upload.storage_key = "complete", utcnow(), key
     evidence = db.session.get(Evidence, upload.evidence_id)
-    if evidence is not None:
-        attach(evidence)
-    return True
+    if ownership.claims(upload, evidence):
+        attach(evidence, upload)
+    return "complete"
 
 
-def _keep(path: Path, key: str):
-    """Store the verified staging file as the original; on local disk without copying
-    it (a gigabyte written twice would halve the upload's speed)."""
+def _keep(path: Path, key: str, sha256: str) -> bool:
+    """Store the verified staging file under ``key``; on local disk without copying it (a
+    gigabyte written twice would halve the upload's speed). False when other bytes hold
+    the key already."""
     store = storage()
-    if store.exists(key):
-        return
-    if isinstance(store, LocalStorage):
-        store.adopt(key, path)
-        return
-    with open(path, "rb") as f:
-        store.save(key, f)
+    try:
+        if not store.exists(key):
+            if isinstance(store, LocalStorage):
+                store.adopt(key, path)
+            else:
+                with open(path, "rb") as f:
+                    store.save(key, f)
+            return True
+    except AlreadyExists:  # another request stored it just now
+        pass
+    return _stored_sha256(store, key) == sha256
 
 
-def completed_uploads(evidence_ids) -> dict:
-    """evidence id -> its completed upload or None, for each of ``evidence_ids``."""
-    found = {upload.evidence_id: upload for upload in db.session.scalars(db.select(Upload).where(
-        among(Upload.evidence_id, evidence_ids), Upload.state == "complete"))}
-    return {evidence_id: found.get(evidence_id) for evidence_id in evidence_ids}
+def _stored_sha256(store, key: str) -> str:
+    digest = hashlib.sha256()
+    for block in store.stream(key):
+        digest.update(block)
+    return digest.hexdigest()
 
 
 def terminate(upload: Upload):
@@ -249,11 +248,30 @@ def terminate(upload: Upload):
 
 
 def purge_expired() -> int:
-    """Remove unfinished uploads past their Upload-Expires (a periodic job on the
+    """Remove unfinished uploads past their Upload-Expires, and finished ones that no
+    record of their uploader claimed by then, with their bytes (a periodic job on the
     ``default`` queue). Safe to run twice."""
+    now = utcnow()
     expired = db.session.scalars(db.select(Upload).where(
-        Upload.state != "complete", Upload.expires_at < utcnow())).all()
-    for upload in expired:
+        Upload.state != "complete", Upload.expires_at < now)).all()
+    unclaimed = db.session.scalars(db.select(Upload).where(
+        Upload.state == "complete", Upload.completed_at < now - timedelta(
+            seconds=current_app.config["UPLOAD_EXPIRES_SECONDS"]),
+        ~db.select(Evidence.id).where(Evidence.id == Upload.evidence_id,
+                                      Evidence.created_by == Upload.user_id).exists())).all()
+    for upload in unclaimed:
+        if upload.storage_key and not _shared(upload):
+            storage().delete(upload.storage_key)
+    for upload in [*expired, *unclaimed]:
         terminate(upload)
     db.session.commit()
-    return len(expired)
+    return len(expired) + len(unclaimed)
+
+
+def _shared(upload: Upload) -> bool:
+    """Whether a record or another upload still uses the upload's stored bytes."""
+    key = upload.storage_key
+    return db.session.scalar(db.select(Evidence.id).where(Evidence.storage_key == key)
+                             .limit(1)) is not None or db.session.scalar(
+        db.select(Upload.id).where(Upload.storage_key == key, Upload.id != upload.id)
+        .limit(1)) is not None

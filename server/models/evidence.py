@@ -82,6 +82,9 @@ class Upload(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Where the verified bytes are stored: under the uploader's own key, until (and after)
+    # they meet the record of the evidence, if its creator sent them.
+    storage_key: Mapped[str | None] = mapped_column(sa.String(255))
     # A lease, not a database lock: a PATCH may stream for minutes, and holding a
     # transaction (or SQLite's only write lock) that long would stall everyone else.
     lease: Mapped[str | None] = mapped_column(sa.String(32))
@@ -91,4 +94,5 @@ class Upload(Model):
         sa.CheckConstraint("\"offset\" >= 0 AND \"offset\" <= length", name="offset_in_range"),
         sa.Index("ix_uploads_evidence_id", "evidence_id"),
         sa.Index("ix_uploads_state_expires", "state", "expires_at"),
+        sa.Index("ix_uploads_user_state", "user_id", "state"),
     )
