@@ -78,15 +78,23 @@ def _dependents(session, records) -> list:
 
 
 def _current_rows(session, entries) -> dict:
-    """(type, id) -> (data, audience keys) of the record's present upsert row."""
+    """(type, id) -> (data of its upsert row, that row's audience, the audience its delete
+    row still owes a delete) for each record that has rows."""
     ids = [entity_id for _type, entity_id in entries]
     if not ids:
         return {}
     rows = session.execute(
-        sa.select(FeedRow.type, FeedRow.entity_id, FeedRow.data, FeedRow.audience)
-        .where(among(FeedRow.entity_id, ids), FeedRow.op == "upsert")).all()
-    return {(kind, entity_id): (data, set(audience.split()))
-            for kind, entity_id, data, audience in rows}
+        sa.select(FeedRow.type, FeedRow.entity_id, FeedRow.op, FeedRow.data, FeedRow.audience)
+        .where(among(FeedRow.entity_id, ids))).all()
+    current: dict = {}
+    for kind, entity_id, op, data, audience in rows:
+        old_data, keys, owed = current.get((kind, entity_id), (None, set(), set()))
+        if op == "upsert":
+            old_data, keys = data, set(audience.split())
+        else:
+            owed = set(audience.split())
+        current[kind, entity_id] = (old_data, keys, owed)
+    return current
 
 
 def audience_text(keys) -> str:
@@ -107,17 +115,21 @@ def _plan_rows(session, records, new: set):
     rows = []
     for record in records:
         kind = TYPES[type(record)]
-        old_data, old_keys = current.get((kind, record.id), (None, set()))
+        old_data, old_keys, owed = current.get((kind, record.id), (None, set(), set()))
         keys = keys_for(record)
         if record.deleted_at is not None:
-            rows.append((kind, record.id, "delete", record.version, None, old_keys | keys))
+            rows.append((kind, record.id, "delete", record.version, None,
+                         old_keys | keys | owed))
             continue
         data = to_data(record)
         if data == old_data and keys == old_keys:
             continue
         rows.append((kind, record.id, "upsert", record.version, data, keys))
-        if old_keys - keys:
-            rows.append((kind, record.id, "delete", record.version, None, old_keys - keys))
+        # Who lost sight of the record, now or at an earlier change they have not pulled
+        # yet, is still owed its delete: rewriting the record's rows must not drop it.
+        owed = (owed | (old_keys - keys)) - keys
+        if owed:
+            rows.append((kind, record.id, "delete", record.version, None, owed))
     return rows
 
 

@@ -1,21 +1,23 @@
 """Property: offline edits on three phones over a bad network converge, each applied once.
 
-Hypothesis draws a program (which phone does what, offline, and when it syncs) and a
-network per phone that drops requests and responses, sends some twice and replays some
-late, out of order. Every example signs in new users on new phones and looks only at
-what they made, so examples share the live server without cleaning it between them.
+Hypothesis draws a program (which phone does what, offline, and when it syncs; and what
+the supervision group changes on the server meanwhile: plans given to the supervisor,
+taken away and edited between their pulls) and a network per phone that drops requests
+and responses, sends some twice and replays some late, out of order. Every example signs
+in new users on new phones and looks only at what they made, so examples share the live
+server without cleaning it between them.
 """
 
 import uuid
 from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from server.api.records import to_data
 from server.extensions import db
-from server.models import AppliedMutation, Check, Finding
+from server.models import AppliedMutation, Check, Finding, Plan, Site, User
 from sync.backoff import Backoff
 from sync.client import Client
 from sync.errors import ServerUnavailable
@@ -24,7 +26,8 @@ from sync.report import same
 from tests.conftest import PASSWORD
 
 ROLES = ("inspector", "inspector", "supervisor")  # a supervisor pulls only their own checks
-ACTIONS = ("create", "note", "end", "finding", "delete", "sync")
+ACTIONS = ("create", "note", "end", "finding", "delete", "sync", "assign", "retitle")
+ON_THE_SERVER = ("assign", "retitle")  # the supervision group, at its desk
 START = datetime(2026, 11, 30, 9, 0, tzinfo=timezone(timedelta(hours=8)))
 ROUNDS = 40  # tries at the end before a phone counts as unable to sync
 
@@ -57,6 +60,7 @@ class World:
         self.lines = {}  # check id -> every notes line, in the order they were written
         self.ended = {}  # check id -> the last ended_at set
         self.deleted = set()
+        self.plans = []  # ids of the plans the server made for this example
         self.mutations = set()  # the id of every change any phone made
         self.written = 0
 
@@ -66,6 +70,9 @@ class World:
 
     def run(self, program):
         for n, action, pick in program:
+            if action in ON_THE_SERVER:
+                getattr(self, action)(pick)
+                continue
             if action == "sync":
                 _attempt(self.phones[n].sync)
                 continue
@@ -108,6 +115,28 @@ class World:
         self.phones[n].delete("check", check_id)
         self.deleted.add(check_id)
 
+    def assign(self, pick: int):
+        """A new plan for the supervisor, or one of this example's plans given to them or
+        taken away from them."""
+        supervisor = _user(self.user_ids[2])
+        if not self.plans or pick % 3 == 0:
+            plan = Plan(title=f"暗访计划{pick}", mode="covert", window_start=START,
+                        window_end=START + timedelta(days=7), created_by=self.user_ids[0],
+                        sites=[db.session.get(Site, uuid.UUID(self.site_id))],
+                        assignees=[supervisor])
+            db.session.add(plan)
+            db.session.flush()
+            self.plans.append(plan.id)
+        else:
+            plan = db.session.get(Plan, self.plans[pick % len(self.plans)])
+            plan.assignees = [] if plan.assignees else [supervisor]
+        db.session.commit()
+
+    def retitle(self, pick: int):
+        if self.plans:
+            db.session.get(Plan, self.plans[pick % len(self.plans)]).title = f"计划第{pick}版"
+            db.session.commit()
+
     def settle(self):
         """Every phone pushes until its outbox is empty, the network settles, all pull."""
         for phone in self.phones:
@@ -138,11 +167,19 @@ def _held(world: World) -> dict:
     checks = db.session.scalars(sa.select(Check).where(Check.created_by.in_(world.user_ids)))
     findings = db.session.scalars(
         sa.select(Finding).where(Finding.created_by.in_(world.user_ids)))
+    plans = db.session.scalars(sa.select(Plan).where(Plan.created_by.in_(world.user_ids)))
     return {**{("check", str(c.id)): c for c in checks},
-            **{("finding", str(f.id)): f for f in findings}}
+            **{("finding", str(f.id)): f for f in findings},
+            **{("plan", str(p.id)): p for p in plans}}
+
+
+def _user(user_id):
+    return db.session.get(User, user_id)
 
 
 def _visible(record, user_id, role: str) -> bool:
+    if isinstance(record, Plan):
+        return role != "supervisor" or user_id in {u.id for u in record.assignees}
     check = record if isinstance(record, Check) else record.check
     return record.deleted_at is None and (role != "supervisor" or check.created_by == user_id)
 
@@ -167,6 +204,11 @@ def _assert_phone_holds_what_the_server_shows(world: World, n: int, held: dict):
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(program=programs, shares=st.lists(networks, min_size=3, max_size=3),
        seed=st.integers(0, 2**32 - 1))
+# A plan given to the supervisor, pulled, taken away and edited before their next pull.
+@example(program=[(2, "assign", 0), (2, "sync", 0), (2, "assign", 1), (0, "retitle", 0),
+                  (2, "sync", 0)],
+         shares=[dict.fromkeys(("drop_requests", "drop_responses", "duplicate", "replay"),
+                               0.0)] * 3, seed=0)
 def test_offline_edits_on_three_phones_converge_and_each_applies_once(
         live_server, make, field, tmp_path, program, shares, seed):
     world = World(make, field, live_server, tmp_path / uuid.uuid4().hex, shares, seed)
@@ -183,7 +225,7 @@ def test_offline_edits_on_three_phones_converge_and_each_applies_once(
             AppliedMutation.device_id.in_(device_ids))))
         assert len(applied) == len(world.mutations)
         assert {str(i) for i in applied} == world.mutations
-        assert set(held) == set(world.owner)
+        assert {key for key in held if key[0] != "plan"} == set(world.owner)
         # (c) notes keep every line written, once and in order; the rest as last set.
         for check_id, lines in world.lines.items():
             check = held["check", check_id]

@@ -72,6 +72,39 @@ def test_supervisor_removed_from_a_plan_gets_a_delete(phone, make):
     assert ("plan", str(plan.id)) not in p.state()
 
 
+def test_a_delete_still_owed_survives_a_later_change_of_the_record(phone, make):
+    """A published finding moves from unit A to unit B and is edited again before A's
+    contact pulls: A still receives the delete and keeps nothing of B's finding."""
+    unit_a, unit_b = make.unit(), make.unit()
+    check = make.check(make.user("inspector"), make.site(unit_a))
+    finding = make.finding(check, published=True)
+    contact_a = phone(make.user("unit", unit=unit_a))
+    assert ("finding", str(finding.id)) in contact_a.state()
+    reviewer = phone(make.user("reviewer"))
+    assert reviewer.push_one(mutation("finding", finding.id, {"unit_id": str(unit_b.id)},
+                                      base_version=1))["status"] == "applied"
+    assert reviewer.push_one(mutation("finding", finding.id, {"description": "已改写"},
+                                      base_version=2))["status"] == "applied"
+    changes = contact_a.pull()
+    assert [(c["type"], c["entity_id"], c["op"]) for c in changes] == [
+        ("finding", str(finding.id), "delete")]
+    contact_b = phone(make.user("unit", unit=unit_b))
+    assert contact_b.state()["finding", str(finding.id)]["description"] == "已改写"
+
+
+def test_a_plan_taken_away_then_edited_still_reaches_its_former_assignee_as_a_delete(
+        phone, make):
+    sup, other, site = make.user("supervisor"), make.user("supervisor"), make.site()
+    plan = make.plan([site], [sup])
+    p = phone(sup)
+    assert ("plan", str(plan.id)) in p.state()
+    plan.assignees = [other]
+    db.session.commit()
+    plan.title = "十二月暗访"
+    db.session.commit()
+    assert [(c["type"], c["op"]) for c in p.pull()] == [("plan", "delete")]
+
+
 def test_publishing_a_finding_brings_it_and_its_case_to_the_unit(phone, make):
     office = make.unit(name="行政审批科")
     check = make.check(make.user("supervisor"), make.site(office))
