@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 from sqlalchemy.orm.instrumentation import manager_of_class
 
+from sync.records import MAX_LISTED
+
 from .errors import Problem
 from .extensions import db
 from .models import Category, Device, Plan, Site, Unit, User
@@ -126,6 +128,17 @@ def merge_lines(current: str, incoming: str) -> str:
     return "\n".join(lines)
 
 
-def union(current: list, incoming: list) -> list:
+def union(current: list, incoming: list, field_name: str) -> list:
+    """Lists of ids are append-only: what either side listed, in order, each once, and at
+    most MAX_LISTED in all (a set keeps each push linear in the list's length)."""
     values = [str(v) for v in current]
-    return values + [str(v) for v in incoming if str(v) not in values]
+    seen = set(values)
+    for value in map(str, incoming):
+        if value not in seen:
+            seen.add(value)
+            values.append(value)
+    if len(values) > MAX_LISTED:
+        raise Refused(422, _("A record may list at most %(n)s ids in %(field)s.", n=MAX_LISTED,
+                             field=field_name),
+                      [{"field": f"data.{field_name}", "message": _("Has too many items.")}])
+    return values

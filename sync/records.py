@@ -19,6 +19,7 @@ Severity = Literal[SEVERITIES]
 Mode = Literal[MODES]
 CaseStatus = Literal[CASE_STATUSES]
 LONG_TEXT = 20_000
+MAX_LISTED = 500  # evidence ids a finding or a rectification may list, all pushes together
 
 
 def _storable(value: datetime) -> datetime:
@@ -80,8 +81,10 @@ class FindingData(RecordData):
     severity: Severity | None = None
     description: str | None = Field(None, max_length=LONG_TEXT)
     unit_id: uuid.UUID | None = Field(None, description="Defaults to the site's unit.")
-    evidence_ids: list[uuid.UUID] | None = Field(None, max_length=1000,
-                                                 description="Append-only: a union.")
+    evidence_ids: list[uuid.UUID] | None = Field(
+        None, max_length=MAX_LISTED,
+        description="Append-only: a union; at most 500 ids in all, beyond that the "
+        "mutation is rejected.")
 
 
 class EvidenceData(RecordData):
@@ -114,7 +117,9 @@ class RectificationData(RecordData):
 
     case_id: uuid.UUID | None = None
     report: str | None = Field(None, max_length=LONG_TEXT)
-    evidence_ids: list[uuid.UUID] | None = Field(None, max_length=1000)
+    evidence_ids: list[uuid.UUID] | None = Field(
+        None, max_length=MAX_LISTED,
+        description="Append-only: a union; at most 500 ids in all.")
     submitted_at: Instant | None = None
 
 

@@ -87,7 +87,8 @@ class RectificationRules:
             if fields.get(name) is not None:
                 setattr(rect, name, fields[name])
         if fields.get("evidence_ids"):
-            rect.evidence_ids = union(rect.evidence_ids or [], fields["evidence_ids"])
+            rect.evidence_ids = union(rect.evidence_ids or [],
+                                      fields["evidence_ids"], "evidence_ids")
             _link_evidence(ctx, rect)
 
     def may_delete(self, ctx: PushContext, rect):

@@ -82,8 +82,11 @@ class FindingRules:
         return finding
 
     def may_change(self, ctx: PushContext, finding):
-        if ctx.user.role not in REVIEWERS:
-            own(ctx.user, finding.created_by)
+        if ctx.user.role in REVIEWERS:
+            return
+        own(ctx.user, finding.created_by)
+        if finding.state != "pending" or finding.published_at is not None:
+            raise Refused(409, _("A reviewed finding is changed only by reviewers."))
 
     def update(self, ctx: PushContext, finding, fields):
         if fields.get("category_id") is not None:
@@ -94,7 +97,8 @@ class FindingRules:
             if fields.get(name) is not None:
                 setattr(finding, name, fields[name])
         if fields.get("evidence_ids"):
-            finding.evidence_ids = union(finding.evidence_ids or [], fields["evidence_ids"])
+            finding.evidence_ids = union(finding.evidence_ids or [],
+                                         fields["evidence_ids"], "evidence_ids")
 
     def may_delete(self, ctx: PushContext, finding):
         self.may_change(ctx, finding)

@@ -12,6 +12,8 @@ from ..rules import PushContext, Refused, existing, new_record, own, require
 from .jobs import attach
 from .ownership import completed_uploads
 
+CAPTURED = ("filename", "captured_at", "location")  # with kind, sha256 and size: set once
+
 
 class EvidenceRules:
     model = Evidence
@@ -49,7 +51,7 @@ class EvidenceRules:
         own(ctx.user, evidence.created_by)
 
     def update(self, ctx: PushContext, evidence, fields):
-        for name in ("kind", "sha256", "size"):
+        for name in ("kind", "sha256", "size"):  # set by create
             if fields.get(name) is not None and fields[name] != getattr(evidence, name):
                 raise Refused(409, _("The file of a piece of evidence cannot change; "
                                      "record new evidence instead."))
@@ -58,11 +60,16 @@ class EvidenceRules:
             if finding.check is not evidence.check:
                 raise Refused(422, _("The finding belongs to another check."))
             evidence.finding = finding
-        for name in ("filename", "captured_at"):
-            if fields.get(name) is not None:
-                setattr(evidence, name, fields[name])
         if fields.get("location") is not None:
-            evidence.location = fields["location"].model_dump()
+            fields = fields | {"location": fields["location"].model_dump()}
+        for name in CAPTURED:  # what the phone captured is set once
+            if fields.get(name) is None or fields[name] == getattr(evidence, name):
+                continue
+            if getattr(evidence, name) is not None:
+                raise Refused(409, _("%(field)s was set when the evidence was captured and "
+                                     "cannot change.", field=name),
+                              [{"field": f"data.{name}", "message": _("Set once.")}])
+            setattr(evidence, name, fields[name])
 
     def may_delete(self, ctx: PushContext, evidence):
         self.may_change(ctx, evidence)
