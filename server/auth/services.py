@@ -1,4 +1,5 @@
-"""Authenticate people, throttle guessing, issue and revoke device tokens. Flush, never commit."""
+"""Authenticate people, throttle guessing, issue and revoke device tokens. Flush, never
+commit: a view commits an attempt's count before it checks the password."""
 
 import math
 import secrets
@@ -20,56 +21,73 @@ ADDRESS_ALLOWANCE = 5  # an office behind one address has many people
 
 
 def _keys(username: str, address: str | None) -> list[tuple[str, int]]:
+    """The counters an attempt counts against, always in this order (rows are locked in
+    it): the username's, then the address's."""
     limit = current_app.config["LOGIN_MAX_FAILURES"]
-    keys = [(f"user:{username.strip().lower()}", limit)]
+    name = username.strip().lower().replace("\x00", "\ufffd")  # a NUL no database stores
+    keys = [(f"user:{name}", limit)]
     if address:
         keys.append((f"addr:{address}", limit * ADDRESS_ALLOWANCE))
     return keys
 
 
-def _refuse_if_locked(keys):
-    now = utcnow()
-    waits = [row.locked_until - now for key, _limit in keys
-             if (row := db.session.get(LoginFailure, key)) and row.locked_until
-             and row.locked_until > now]
-    if waits:
-        seconds = max(1, math.ceil(max(waits).total_seconds()))
-        raise Problem(429, _("Too many failed sign-ins"),
-                      _("Wait %(n)s seconds before trying again.", n=seconds),
-                      headers={"Retry-After": str(seconds)})
-
-
-def _count_failure(key: str, limit: int):
-    now = utcnow()
+def _counter(key: str, now) -> LoginFailure:
+    """The key's counter, locked for this transaction; made when it is the first."""
     row = db.session.get(LoginFailure, key, with_for_update=True)
     if row is None:
         row = LoginFailure(key=key, count=0, last_at=now)
         try:
             with db.session.begin_nested():
                 db.session.add(row)
-        except IntegrityError:  # another request counted the first failure just now
+        except IntegrityError:  # another request counted the first attempt just now
             row = db.session.get(LoginFailure, key, with_for_update=True, populate_existing=True)
-    if now - row.last_at > FORGET_AFTER:
-        row.count = 0
-    row.count += 1
-    row.last_at = now
-    if row.count >= limit:
-        base = current_app.config["LOGIN_LOCK_SECONDS"]
-        lock = timedelta(seconds=base * 2 ** min(row.count - limit, 12))
-        row.locked_until = now + min(lock, LONGEST_LOCK)
+    return row
+
+
+def count_attempt(username: str, address: str | None):
+    """Count a sign-in attempt before its password is checked, or refuse it (429) while
+    its username or address is locked. The caller commits before checking the password:
+    counting under the row's lock, concurrent guesses see each other, so no more than
+    LOGIN_MAX_FAILURES passwords are checked before the lock, however many arrive at once.
+    """
+    now = utcnow()
+    counters = [(_counter(key, now), limit) for key, limit in _keys(username, address)]
+    waits = [row.locked_until - now for row, _limit in counters
+             if row.locked_until and row.locked_until > now]
+    if waits:
+        seconds = max(1, math.ceil(max(waits).total_seconds()))
+        raise Problem(429, _("Too many failed sign-ins"),
+                      _("Wait %(n)s seconds before trying again.", n=seconds),
+                      headers={"Retry-After": str(seconds)})
+    for row, limit in counters:
+        if now - row.last_at > FORGET_AFTER:
+            row.count = 0
+        row.count += 1
+        row.last_at = now
+        if row.count >= limit:  # locked now; a right password takes the attempt back
+            base = current_app.config["LOGIN_LOCK_SECONDS"]
+            lock = timedelta(seconds=base * 2 ** min(row.count - limit, 12))
+            row.locked_until = now + min(lock, LONGEST_LOCK)
 
 
 def authenticate(username: str, password: str, address: str | None) -> User | None:
-    """Return the active user with these credentials, None (failure counted) or raise 429."""
-    keys = _keys(username, address)
-    _refuse_if_locked(keys)
-    user = db.session.scalar(db.select(User).where(User.username == username.strip()))
+    """After ``count_attempt`` (committed): the active user with these credentials, or
+    None. A success takes its attempt back: the username starts counting afresh, and the
+    address forgets this one attempt (an office signs many people in)."""
+    user = None if "\x00" in username else db.session.scalar(
+        db.select(User).where(User.username == username.strip()))
     good = verify_password(user.password_hash if user else None, password)
     if not good or not user.active:
-        for key, limit in keys:
-            _count_failure(key, limit)
         return None
+    keys = _keys(username, address)
     db.session.execute(db.delete(LoginFailure).where(LoginFailure.key == keys[0][0]))
+    if len(keys) > 1:
+        key, limit = keys[1]
+        row = db.session.get(LoginFailure, key, with_for_update=True)
+        if row is not None:
+            row.count = max(0, row.count - 1)
+            if row.count < limit:
+                row.locked_until = None
     return user
 
 

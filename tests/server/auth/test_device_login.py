@@ -111,3 +111,45 @@ def test_lock_expires(client, make, app):
         row.locked_until = utcnow() - timedelta(seconds=1)
     db.session.commit()
     assert login(client, user.username).status_code == 201
+
+
+def test_guesses_sent_at_once_get_no_more_checks_than_the_limit(app, live_server, make,
+                                                               monkeypatch):
+    """Twenty wrong passwords at once: at most LOGIN_MAX_FAILURES are checked, the rest
+    wait (429). Checking a password takes as long as production's argon2 here, so the
+    guesses really overlap."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    from server.auth import services
+
+    username, checked, lock = make.user().username, [], threading.Lock()
+
+    def slow_verify(password_hash, password):
+        with lock:
+            checked.append(password)
+        time.sleep(0.2)
+        return False
+
+    monkeypatch.setattr(services, "verify_password", slow_verify)
+
+    def guess(n):
+        return httpx.post(f"{live_server}/api/v1/auth/device", timeout=60, json={
+            "username": username, "password": f"guess-{n}", "device_name": "x"})
+
+    with ThreadPoolExecutor(20) as pool:
+        statuses = sorted(r.status_code for r in pool.map(guess, range(20)))
+    limit = app.config["LOGIN_MAX_FAILURES"]
+    assert len(checked) <= limit
+    assert statuses.count(401) == len(checked) and statuses.count(429) == 20 - len(checked)
+
+
+def test_an_office_signing_many_people_in_from_one_address_is_never_locked(client, make, app):
+    """Successful sign-ins take their attempt back from the address's count."""
+    people = [make.user() for _ in range(3)]
+    for _ in range(app.config["LOGIN_MAX_FAILURES"] * 5 // 3 + 2):
+        for person in people:
+            assert login(client, person.username).status_code == 201

@@ -85,3 +85,9 @@ def test_supervisor_start_page_lists_only_own_checks(client, make):
     _sign_in(client, mine.username)
     page = client.get("/").get_data(as_text=True)
     assert "纺织东路改造工程" in page and "碧水湾桥" not in page
+
+
+def test_a_nul_in_the_username_is_a_wrong_sign_in_not_a_server_error(client, make):
+    make.user(username="wangfang")
+    response = _sign_in(client, "wang\x00fang")
+    assert response.status_code == 401
