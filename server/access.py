@@ -116,12 +116,16 @@ def verify_routes(app):
 
 
 @login_manager.user_loader
-def _load_user(user_id: str):
+def _load_user(session_id: str):
+    """The user of a web session, unless the session was ended since (``get_id``)."""
+    user_id, _dot, epoch = session_id.partition(".")
     try:
         user = db.session.get(User, uuid.UUID(user_id))
     except ValueError:
         return None
-    return user if user is not None and user.active else None
+    if user is None or not user.active or str(user.session_epoch) != epoch:
+        return None
+    return user
 
 
 def init_app(app):

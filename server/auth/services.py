@@ -13,11 +13,12 @@ from ..access import hash_token
 from ..errors import Problem
 from ..extensions import db
 from ..models import Device, LoginFailure, User, utcnow
-from .passwords import verify_password
+from .passwords import hash_password, verify_password
 
 FORGET_AFTER = timedelta(minutes=15)
 LONGEST_LOCK = timedelta(hours=1)
 ADDRESS_ALLOWANCE = 5  # an office behind one address has many people
+MIN_PASSWORD = 8
 
 
 def _keys(username: str, address: str | None) -> list[tuple[str, int]]:
@@ -104,6 +105,45 @@ def issue_device_token(user: User, device_name: str) -> tuple[Device, str]:
 def revoke_device(device: Device):
     if device.revoked_at is None:
         device.revoked_at = utcnow()
+
+
+def revoke_devices(user: User) -> int:
+    """Revoke every device token of the user; return how many still worked."""
+    return db.session.execute(db.update(Device).where(
+        Device.user_id == user.id, Device.revoked_at.is_(None)).values(
+        revoked_at=utcnow())).rowcount
+
+
+def end_sessions(user: User):
+    """End every web session of the user: the cookies they hold no longer sign them in."""
+    user.session_epoch = (user.session_epoch or 0) + 1
+
+
+def password_hash(password: str) -> str:
+    """The hash of a new password, once it meets the rule (422 otherwise)."""
+    if len(password) < MIN_PASSWORD:
+        raise Problem(422, _("Invalid password"),
+                      _("The password must have at least 8 characters."))
+    return hash_password(password)
+
+
+def set_password(user: User, password: str):
+    """A new password; every web session of the user ends (their phones stay signed in:
+    revoke them apart when the old password leaked)."""
+    user.password_hash = password_hash(password)
+    end_sessions(user)
+
+
+def disable(user: User) -> int:
+    """The user can no longer sign in: sessions end and every device token is revoked, so
+    enabling them again revives no lost phone. Returns the tokens revoked."""
+    user.active = False
+    end_sessions(user)
+    return revoke_devices(user)
+
+
+def enable(user: User):
+    user.active = True
 
 
 def purge_login_failures() -> int:

@@ -23,6 +23,9 @@ class User(Record, UserMixin, Model):
     phone: Mapped[str | None] = mapped_column(sa.String(32))
     locale: Mapped[str | None] = mapped_column(sa.String(8))
     active: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
+    # Part of every web session's user id: raising it ends all of the user's sessions
+    # (sign-out, a new password, disabling), though their cookies live on.
+    session_epoch: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
 
     unit = relationship("Unit")
 
@@ -35,7 +38,8 @@ class User(Record, UserMixin, Model):
         return self.active
 
     def get_id(self) -> str:
-        return str(self.id)
+        """What a web session holds: the id and the session epoch."""
+        return f"{self.id}.{self.session_epoch}"
 
 
 class Device(Model):

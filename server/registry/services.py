@@ -2,7 +2,7 @@
 
 from flask_babel import gettext as _
 
-from ..auth.passwords import hash_password
+from ..auth.services import password_hash
 from ..errors import Problem
 from ..extensions import db
 from ..models import Category, Unit, User
@@ -47,10 +47,8 @@ def create_user(username: str, role: str, password: str, *, name: str | None = N
     if db.session.scalar(db.select(User.id).where(User.username == username)):
         raise Problem(409, _("Username taken"), _("The username %(u)s is already taken.",
                                                   u=username))
-    if len(password) < 8:
-        raise Problem(422, _("Invalid user"), _("The password must have at least 8 characters."))
     user = User(username=username, name=name or username, role=role,
-                unit_id=unit.id if unit else None, password_hash=hash_password(password))
+                unit_id=unit.id if unit else None, password_hash=password_hash(password))
     db.session.add(user)
     db.session.flush()
     return user

@@ -55,6 +55,8 @@ def login():
 @allow(ALL)
 def logout():
     if LogoutForm().validate_on_submit():
+        services.end_sessions(current_user)  # also a copy of this cookie, or another browser
+        db.session.commit()
         logout_user()
         session.clear()
     return redirect(url_for("web.login"))

@@ -74,7 +74,7 @@ def test_each_role_gets_exactly_the_declared_access(app, client, make, role):
                 headers = {"Authorization": f"Bearer {_token(client, user)}"}
             else:
                 with client.session_transaction() as session:
-                    session["_user_id"] = str(user.id)
+                    session["_user_id"] = user.get_id()
                     session["_fresh"] = True
         response = _call(client, method, path, headers)
         allowed = expected == PUBLIC or (role is not None and role in expected)
@@ -101,7 +101,7 @@ def test_api_ignores_session_cookies(client, make):
     """A signed-in browser cannot call the API by cookie: only a bearer token counts."""
     user = make.user("compiler")
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = user.get_id()
     assert client.delete("/api/v1/auth/device").status_code == 401
 
 
