@@ -84,6 +84,7 @@ def current_actor() -> User | None:
             g.actor = _api_user()
         else:
             g.actor = current_user._get_current_object() if current_user.is_authenticated else None
+        g.actor_id = str(g.actor.id) if g.actor is not None else "-"  # for the log line
     return g.actor
 
 

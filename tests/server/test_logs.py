@@ -27,3 +27,42 @@ def test_tokens_and_passwords_never_reach_the_log(client, make, caplog):
         client.get(f"/api/v1/nothing?token={token}")
     text = caplog.text
     assert token not in text and PASSWORD not in text and "a-wrong-secret" not in text
+
+
+def _formatted(caplog) -> list[str]:
+    from server.logs import FORMAT, Formatter
+
+    formatter = Formatter(FORMAT)
+    return [formatter.format(r) for r in caplog.records if r.name == "mingcha.request"]
+
+
+def test_a_newline_in_the_path_cannot_forge_a_log_line(client, caplog):
+    with caplog.at_level(logging.INFO, logger="mingcha.request"):
+        client.get("/api/v1/x%0A2026-12-02 INFO mingcha.request GET /admin 200%0D")
+    [line] = _formatted(caplog)
+    assert "\n" not in line and "\r" not in line and "\\x0a2026-12-02" in line
+
+
+def test_a_request_that_ends_in_a_database_error_still_gets_its_line(app, client, make,
+                                                                     caplog):
+    """The view commits (which expires the signed-in user), then its flush fails."""
+    from server.access import allow
+    from server.models import Unit
+    from server.roles import ALL
+
+    @allow(ALL)
+    def broken():
+        from server.extensions import db
+
+        db.session.commit()
+        db.session.add(Unit(code="DUP", name="重复"))
+        db.session.flush()
+
+    app.add_url_rule("/api/v1/test-broken", view_func=broken)
+    make.unit(code="DUP")
+    token = login(client, make.user().username).json["token"]
+    with caplog.at_level(logging.INFO, logger="mingcha.request"):
+        response = client.get("/api/v1/test-broken", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 500 and response.mimetype == "application/problem+json"
+    [line] = [text for text in _formatted(caplog) if "test-broken" in text]
+    assert "/api/v1/test-broken 500" in line and "user=-" not in line
