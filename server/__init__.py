@@ -35,7 +35,7 @@ def register_logging(app):
 
 
 def register_extensions(app):
-    from . import access, locale, sqlite
+    from . import access, headers, locale, sqlite
     from .api import encoding
     from .auth import passwords
     from .extensions import csrf, db, login_manager, migrate
@@ -52,6 +52,7 @@ def register_extensions(app):
     csrf.init_app(app)
     locale.init_app(app)
     access.init_app(app)
+    headers.init_app(app)
     encoding.init_app(app)
     passwords.configure(app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_KIB"])
 

@@ -91,3 +91,25 @@ def test_a_nul_in_the_username_is_a_wrong_sign_in_not_a_server_error(client, mak
     make.user(username="wangfang")
     response = _sign_in(client, "wang\x00fang")
     assert response.status_code == 401
+
+
+def test_pages_send_security_headers_and_run_no_inline_script(client, make):
+    user = make.user()
+    _sign_in(client, user.username)
+    for path in ("/login", "/"):
+        response = client.get(path)
+        csp = response.headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp
+        assert "unsafe-inline" not in csp
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"] == "same-origin"
+        assert "Strict-Transport-Security" not in response.headers  # not production TLS
+        page = response.get_data(as_text=True)
+        assert "<script>" not in page and " style=" not in page and " onclick=" not in page
+
+
+def test_hsts_in_production_behind_tls(app, client):
+    app.config["ENV_NAME"] = "production"
+    response = client.get("/login", base_url="https://mingcha.example")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+    assert "Strict-Transport-Security" not in client.get("/login").headers  # plain http
