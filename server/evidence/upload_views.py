@@ -18,7 +18,7 @@ from ..errors import Problem
 from ..extensions import db
 from ..models import Upload, utcnow
 from ..roles import ALL
-from . import jobs, uploads
+from . import jobs, staging, uploads
 
 bp = ApiBlueprint("uploads", __name__, url_prefix="/api/v1/uploads")
 SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -87,7 +87,20 @@ def _find(upload_id: str) -> Upload:
         raise Problem(410, _("Upload failed"), _("Nothing of this upload was kept: the file "
                       "did not match its sha256, or you had stored another file for this "
                       "evidence."))
+    if upload.state == "receiving" and not staging.staging_path(upload.id).exists():
+        _recover(upload)
     return upload
+
+
+def _recover(upload: Upload):
+    """Its staging file is gone: complete when its bytes were stored already (the server
+    died between storing and committing), else 410."""
+    recovered = uploads.recover(upload)
+    db.session.commit()
+    if not recovered:
+        raise Problem(410, _("Upload lost"), _("The bytes of this upload are gone from the "
+                      "server; create a new upload."))
+    jobs.queue_pending()
 
 
 @bp.operation("", "OPTIONS", summary="What this tus server supports", roles=PUBLIC,
@@ -122,6 +135,7 @@ def _options() -> Response:
                        "for it", 412: "Not tus 1.0.0",
                   413: "Larger than Tus-Max-Size, or your uploads waiting for their "
                        "records hold too many bytes",
+                  415: "First bytes not application/offset+octet-stream",
                   429: "Too many of your uploads wait for their records",
                   460: "First chunk failed its checksum"})
 def create():
@@ -154,7 +168,8 @@ def create():
 
 @bp.operation("/<upload_id>", "HEAD", summary="How much of the upload arrived",
               roles=ALL, tag="uploads", responses={200: "Upload-Offset, Upload-Length",
-                                                   404: "No such upload", 410: "Expired"})
+                                                   404: "No such upload", 410: "Expired",
+                                                   412: "Not tus 1.0.0"})
 def head(upload_id: str):
     """Resume from `Upload-Offset`."""
     _check_version()
@@ -169,7 +184,8 @@ def head(upload_id: str):
               tag="uploads", responses={
                   204: "Stored; Upload-Offset is the new offset",
                   409: "Wrong offset; or, on the last byte, you stored another file for "
-                       "this evidence (nothing kept)",
+                       "this evidence (nothing kept)", 410: "Expired, or failed",
+                  412: "Not tus 1.0.0",
                   415: "Not application/offset+octet-stream", 423: "Another request writes",
                   460: "Checksum mismatch (chunk discarded, or the whole file on the last "
                        "byte: nothing kept)"})
@@ -181,7 +197,9 @@ def patch(upload_id: str):
 
 @bp.operation("/<upload_id>", "POST", summary="PATCH or DELETE for clients that can only "
               "POST (X-HTTP-Method-Override)", roles=ALL, tag="uploads",
-              responses={204: "As PATCH or DELETE", 400: "No override"})
+              responses={204: "As PATCH or DELETE", 400: "No override", 409: "As PATCH",
+                         410: "As PATCH or DELETE", 412: "Not tus 1.0.0", 415: "As PATCH",
+                         423: "As PATCH or DELETE", 460: "As PATCH"})
 def override(upload_id: str):
     """tus-js-client's overridePatchMethod and similar."""
     method = request.headers.get("X-HTTP-Method-Override", "").upper()
@@ -226,7 +244,7 @@ def _write(upload: Upload, offset: int, checksum, status: int) -> Response:
     # app's MAX_CONTENT_LENGTH" to Flask).
     request.max_content_length = current_app.config["TUS_MAX_SIZE"]
     upload_id = upload.id
-    token = uploads.take_lease(upload)
+    token = staging.take_lease(upload)
     try:
         upload = db.session.get(Upload, upload_id, populate_existing=True)
         if offset != upload.offset:  # it moved while we waited for the lease
@@ -235,7 +253,7 @@ def _write(upload: Upload, offset: int, checksum, status: int) -> Response:
         # connection) must not be held for as long as a phone takes to send.
         db.session.expunge(upload)
         db.session.rollback()
-        offset, broken = uploads.append(upload, token, _read, checksum)
+        offset, broken = staging.append(upload, token, _read, checksum)
         upload = db.session.get(Upload, upload_id)
         # The new offset and the end of the lease in one commit: whoever sees the offset
         # may write at it at once.
@@ -244,7 +262,7 @@ def _write(upload: Upload, offset: int, checksum, status: int) -> Response:
         db.session.commit()
     finally:
         db.session.rollback()
-        uploads.release_lease(upload_id, token)
+        staging.release_lease(upload_id, token)
     if outcome == "mismatch":
         raise Problem(460, _("Checksum mismatch"), _("The file's sha256 differs from the "
                       "metadata; nothing of it was kept. Upload it again."))
@@ -265,12 +283,14 @@ def _wrong_offset(upload: Upload) -> Problem:
 
 
 @bp.operation("/<upload_id>", "DELETE", summary="Terminate an upload", roles=ALL,
-              tag="uploads", responses={204: "Gone; a stored original stays (write-once)"})
+              tag="uploads", responses={204: "Gone; a stored original stays (write-once)",
+                                        410: "Expired, or failed", 412: "Not tus 1.0.0",
+                                        423: "Another request writes"})
 def terminate(upload_id: str):
     """Stop an upload and free its space."""
     _check_version()
     upload = _find(upload_id)
-    token = uploads.take_lease(upload)
+    token = staging.take_lease(upload)
     uploads.terminate(db.session.get(Upload, upload.id))
     db.session.commit()
     del token  # the row, and its lease, are gone

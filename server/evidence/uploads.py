@@ -1,15 +1,9 @@
-"""Resumable uploads: create, append bytes, finish into write-once storage, terminate.
-Who may upload what, and whose bytes meet which record, is ``ownership``'s.
-
-The bytes of an upload in progress are staged in ``UPLOAD_DIR`` (shared by the web
-hosts), appended at the offset the database holds. One request writes at a time,
-holding a short lease on the upload row.
+"""Resumable uploads: create, finish into write-once storage, terminate, purge. The bytes
+in progress are ``staging``'s; who may upload what, and whose bytes meet which record,
+is ``ownership``'s.
 """
 
 import hashlib
-import os
-import secrets
-import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -25,25 +19,8 @@ from ..extensions import db
 from ..models import Evidence, Upload, utcnow
 from . import ownership
 from .jobs import attach
+from .staging import file_sha256, forget, staging_path
 from .storage import storage
-
-CHUNK = 1024 * 1024
-# Hand what arrived to the disk every 8 MiB: fewer dirty pages held, a short final fsync
-# (64 MiB steps gave 1.04-1.20x the Node server in bench/tus_bench.py, 8 MiB 1.27-1.37x).
-WRITE_BACK = 8 * CHUNK
-LEASE = timedelta(seconds=60)
-# Renewed by time, not by bytes: a slow phone keeps its lease, a fast one does not
-# commit every few MiB.
-RENEW_AFTER = LEASE.total_seconds() / 3
-# sha256 of bytes received so far, per upload, in this process: saves reading a
-# finished file again. Another process resuming the upload re-reads instead.
-_hashers: dict[uuid.UUID, tuple[int, "hashlib._Hash"]] = {}
-
-
-def staging_path(upload_id: uuid.UUID) -> Path:
-    folder = Path(current_app.config["UPLOAD_DIR"])
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{upload_id}.part"  # ours, never a name a client chose
 
 
 def create(user, length: int, meta: dict) -> Upload:
@@ -80,118 +57,6 @@ def _stored_key(user, evidence: Evidence | None, upload: Upload) -> str | None:
     return earlier.storage_key
 
 
-def take_lease(upload: Upload) -> str:
-    """Claim the upload for this request, or 423 while another request holds it."""
-    token, now = secrets.token_hex(16), utcnow()
-    claimed = db.session.execute(
-        db.update(Upload).where(Upload.id == upload.id,
-                                (Upload.lease.is_(None)) | (Upload.lease_until < now))
-        .values(lease=token, lease_until=now + LEASE)).rowcount
-    db.session.commit()
-    if not claimed:
-        raise Problem(423, _("Upload busy"), _("Another request is writing to this upload; "
-                                               "retry after it ends."),
-                      headers={"Retry-After": "5"})
-    return token
-
-
-def release_lease(upload_id: uuid.UUID, token: str):
-    db.session.execute(db.update(Upload).where(Upload.id == upload_id, Upload.lease == token)
-                       .values(lease=None, lease_until=None))
-    db.session.commit()
-
-
-def _hold(upload_id: uuid.UUID, token: str, renewed: float) -> float:
-    """Renew the lease once a third of it has passed, before writing again; 409 when
-    another request took the upload (this one stalled past the lease), so a stale
-    request never writes to, or truncates, a file that is no longer its own."""
-    if time.monotonic() - renewed < RENEW_AFTER:
-        return renewed
-    held = db.session.execute(
-        db.update(Upload).where(Upload.id == upload_id, Upload.lease == token)
-        .values(lease_until=utcnow() + LEASE)).rowcount
-    db.session.commit()
-    if not held:
-        raise Problem(409, _("Upload taken over"), _("This request stalled and another one "
-                      "took over the upload; HEAD it and resume."))
-    return time.monotonic()
-
-
-def _running_hash(upload: Upload, start: int):
-    """A copy of this process's sha256 of the bytes before ``start``, if it has one."""
-    if start == 0:
-        return hashlib.sha256()
-    seen = _hashers.get(upload.id)
-    return seen[1].copy() if seen is not None and seen[0] == start else None
-
-
-def append(upload: Upload, token: str, read, checksum) -> tuple[int, bool]:
-    """Write what ``read(n)`` yields at the upload's offset; return (new offset, broken).
-
-    With a checksum, the chunk counts only when it matches (460 otherwise) and a chunk
-    cut short is dropped; without one, whatever arrived before a broken connection is
-    kept. The staging file is cut back to the offset first, dropping any half-written
-    tail an interrupted request left behind.
-    """
-    start = upload.offset
-    digest = checksum and hashlib.new(checksum[0])
-    whole = _running_hash(upload, start)
-    written, broken, flushed, renewed = 0, False, 0, time.monotonic()
-    with open(staging_path(upload.id), "r+b") as f:
-        f.truncate(start)
-        f.seek(start)
-        while start + written < upload.length:
-            try:
-                chunk = read(min(CHUNK, upload.length - start - written))
-            except OSError:  # the client went away mid-body
-                broken = True
-                break
-            if not chunk:
-                break
-            renewed = _hold(upload.id, token, renewed)
-            f.write(chunk)
-            written += len(chunk)
-            for h in (digest, whole):
-                if h:
-                    h.update(chunk)
-            if written - flushed >= WRITE_BACK:
-                _write_back(f)
-                flushed = written
-        if digest and (broken or digest.digest() != checksum[1]):
-            _hold(upload.id, token, renewed)
-            f.truncate(start)
-            if not broken:
-                raise Problem(460, _("Checksum mismatch"), _(
-                    "The chunk does not match Upload-Checksum; it was discarded. Send it "
-                    "again from offset %(offset)s.", offset=start))
-            written = 0
-        f.flush()
-        os.fsync(f.fileno())
-    if whole is not None:
-        _hashers[upload.id] = (start + written, whole)
-    return start + written, broken
-
-
-def _write_back(f):
-    """Start writing what arrived to disk now, while more arrives: the fsync at the end
-    then waits for the last few MiB, not the whole gigabyte. (Linux's DONTNEED starts
-    the writeback without waiting, and frees the pages already on disk.)"""
-    if hasattr(os, "posix_fadvise"):  # not on macOS: there the fsync does it all
-        f.flush()
-        os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
-
-
-def file_sha256(upload: Upload) -> str:
-    seen = _hashers.pop(upload.id, None)
-    if seen is not None and seen[0] == upload.length:
-        return seen[1].hexdigest()
-    digest = hashlib.sha256()
-    with open(staging_path(upload.id), "rb") as f:
-        while block := f.read(CHUNK):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def finish(upload: Upload) -> str:
     """The last byte arrived: check the whole file, keep it write-once under the
     uploader's key, meet the record if it is the uploader's. Returns "complete",
@@ -213,6 +78,23 @@ def finish(upload: Upload) -> str:
     if ownership.claims(upload, evidence):
         attach(evidence, upload)
     return "complete"
+
+
+def recover(upload: Upload) -> bool:
+    """The staging file of an unfinished upload is gone. When its verified bytes were
+    stored already (the server died after storing them, before the commit) the upload
+    completes and meets its record; otherwise it failed."""
+    key = original_key(upload.evidence_id, upload.user_id)
+    store = storage()
+    if not (store.exists(key) and _stored_sha256(store, key) == upload.sha256):
+        upload.state, upload.offset = "failed", 0
+        return False
+    upload.offset, upload.state, upload.completed_at = upload.length, "complete", utcnow()
+    upload.storage_key = key
+    evidence = db.session.get(Evidence, upload.evidence_id)
+    if ownership.claims(upload, evidence):
+        attach(evidence, upload)
+    return True
 
 
 def _keep(path: Path, key: str, sha256: str) -> bool:
@@ -242,8 +124,7 @@ def _stored_sha256(store, key: str) -> str:
 
 def terminate(upload: Upload):
     """Forget an upload. A stored original stays: originals are write-once."""
-    staging_path(upload.id).unlink(missing_ok=True)
-    _hashers.pop(upload.id, None)
+    forget(upload.id)
     db.session.delete(upload)
 
 

@@ -27,7 +27,8 @@ def _visible(evidence_id: str) -> Evidence:
         evidence = db.session.get(Evidence, uuid.UUID(evidence_id))
     except ValueError:
         evidence = None
-    if evidence is None or not can_see(g.actor, evidence):  # not yours: not found
+    if evidence is None or evidence.deleted_at is not None or not can_see(g.actor, evidence):
+        # Deleted, or not yours: not found.
         raise Problem(404, _("Not found"), _("No such evidence."))
     return evidence
 
@@ -87,7 +88,8 @@ def original(evidence_id: str):
 
 @bp.operation("/<evidence_id>/files/<name>", "GET", summary="A derived file: thumbnail, "
               "preview or poster", roles=ALL, tag="evidence",
-              responses={200: "The file", 404: "No such derived file"})
+              responses={200: "The file", 206: "The requested range",
+                         404: "No such derived file", 416: "Range not satisfiable"})
 def derivative(evidence_id: str, name: str):
     """Names as listed in the record's `derivatives`."""
     evidence = _visible(evidence_id)

@@ -89,6 +89,7 @@ class Upload(Model):
     # transaction (or SQLite's only write lock) that long would stall everyone else.
     lease: Mapped[str | None] = mapped_column(sa.String(32))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_holder: Mapped[str | None] = mapped_column(sa.String(128))  # "host pid"
 
     __table_args__ = (
         sa.CheckConstraint("\"offset\" >= 0 AND \"offset\" <= length", name="offset_in_range"),

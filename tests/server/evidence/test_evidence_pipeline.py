@@ -212,3 +212,17 @@ def test_a_file_and_record_that_missed_each_other_meet_at_the_sweep(client, make
     assert _evidence(evidence_id).state == "awaiting_upload"
     assert runner.invoke(args=["requeue"]).exit_code == 0
     assert _evidence(evidence_id).state == "ready"
+
+
+def test_deleted_evidence_and_its_files_are_no_longer_served(client, make, uploader):
+    user, check, up, phone = _scenario(client, make, uploader)
+    data, evidence_id = _photo(check.started_at), uuid.uuid4()
+    phone.push_one(_evidence_mutation(check.id, data, evidence_id))
+    _upload(up, data, evidence_id)
+    auth = {"Authorization": phone.headers["Authorization"]}
+    assert client.get(f"/api/v1/evidence/{evidence_id}/original", headers=auth).status_code \
+        == 200
+    assert phone.push_one(mutation("evidence", evidence_id, op="delete"))["status"] == "applied"
+    for path in ("", "/original", "/files/thumb.jpg"):
+        assert client.get(f"/api/v1/evidence/{evidence_id}{path}", headers=auth).status_code \
+            == 404

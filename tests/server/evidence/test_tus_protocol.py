@@ -184,13 +184,13 @@ def test_patch_needs_a_token(uploader, blob, client):
 
 
 def test_a_second_writer_waits_while_one_holds_the_upload(uploader, blob):
-    from server.evidence import uploads
+    from server.evidence import staging
 
     up = uploader()
     location = _path(up.create(blob).headers["Location"])
     upload = db.session.scalar(db.select(Upload))
-    token = uploads.take_lease(upload)  # as a PATCH streaming in another process would
+    token = staging.take_lease(upload)  # as a PATCH streaming in another process would
     response = up.patch(location, blob[:10], 0, status=423)
     assert int(response.headers["Retry-After"]) > 0
-    uploads.release_lease(upload.id, token)
+    staging.release_lease(upload.id, token)
     up.patch(location, blob[:10], 0)

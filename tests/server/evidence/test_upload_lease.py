@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from server.errors import Problem
-from server.evidence import uploads
+from server.evidence import staging
 from server.extensions import db
 from server.models import Upload
 
@@ -17,8 +17,8 @@ def _upload(location: str) -> Upload:
 
 
 def test_an_upload_that_renews_its_lease_on_every_chunk_completes(uploader, monkeypatch):
-    monkeypatch.setattr(uploads, "RENEW_AFTER", 0)  # as if the phone were very slow
-    monkeypatch.setattr(uploads, "CHUNK", 64 * 1024)
+    monkeypatch.setattr(staging, "RENEW_AFTER", 0)  # as if the phone were very slow
+    monkeypatch.setattr(staging, "CHUNK", 64 * 1024)
     data = bytes(range(256)) * 1200
     up = uploader()
     location = up.create(data).headers["Location"]
@@ -29,13 +29,13 @@ def test_an_upload_that_renews_its_lease_on_every_chunk_completes(uploader, monk
 def test_a_request_that_stalled_past_its_lease_writes_nothing(uploader, blob, monkeypatch):
     up = uploader()
     upload = _upload(up.create(blob).headers["Location"])
-    stale = uploads.take_lease(upload)
+    stale = staging.take_lease(upload)
     # Its lease ran out while the phone's bytes stalled, and the phone's retry took over.
     db.session.execute(db.update(Upload).where(Upload.id == upload.id)
                        .values(lease="the-retry"))
     db.session.commit()
-    monkeypatch.setattr(uploads, "RENEW_AFTER", 0)
+    monkeypatch.setattr(staging, "RENEW_AFTER", 0)
     with pytest.raises(Problem) as refused:
-        uploads.append(upload, stale, io.BytesIO(blob).read, None)
+        staging.append(upload, stale, io.BytesIO(blob).read, None)
     assert refused.value.status == 409
-    assert uploads.staging_path(upload.id).stat().st_size == 0
+    assert staging.staging_path(upload.id).stat().st_size == 0
