@@ -194,3 +194,21 @@ def test_a_second_writer_waits_while_one_holds_the_upload(uploader, blob):
     assert int(response.headers["Retry-After"]) > 0
     staging.release_lease(upload.id, token)
     up.patch(location, blob[:10], 0)
+
+
+def test_an_upload_resumed_in_another_process_is_checked_from_the_disk(uploader, blob):
+    """This process did not see the first bytes (another web host took them): the
+    whole file's sha256 is read from the disk, never taken on trust."""
+    from server.evidence import staging
+
+    for tamper, expected in ((False, 204), (True, 460)):
+        up = uploader()
+        location = _path(up.create(blob).headers["Location"])
+        up.patch(location, blob[:100_000], 0)
+        staging._hashers.clear()  # as in a fresh process
+        if tamper:  # the bytes on disk are not those the phone sent
+            upload = db.session.scalar(db.select(Upload).where(Upload.length == len(blob),
+                                                               Upload.offset == 100_000))
+            with open(staging.staging_path(upload.id), "r+b") as f:
+                f.write(b"\0" * 10)
+        up.patch(location, blob[100_000:], 100_000, status=expected)
