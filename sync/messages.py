@@ -118,7 +118,8 @@ class MutationResult(Message):
 
 
 class PushResponse(Message):
-    """One result per mutation, in order, and a cursor for the next pull."""
+    """One result per mutation, in order, and the feed's head after the push (for
+    information: keep pulling from the cursor of your last pull)."""
 
     results: list[MutationResult]
     cursor: str
@@ -130,7 +131,7 @@ class PullQuery(Message):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
     cursor: str | None = Field(None, max_length=512,
-                               description="From the last pull or push; none: from the start.")
+                               description="From the last pull; none: from the start.")
     limit: int = Field(500, ge=1, le=1000)
 
 
