@@ -30,9 +30,11 @@ class Problem(Exception):
 
 def _default_kind(status: int) -> str:
     return {400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found",
-            405: "method-not-allowed", 409: "conflict", 410: "gone", 413: "too-large",
-            415: "unsupported-media-type", 422: "invalid", 429: "too-many-requests",
-            500: "server-error", 503: "unavailable"}.get(status, "error")
+            405: "method-not-allowed", 409: "conflict", 410: "gone",
+            412: "precondition-failed", 413: "too-large", 415: "unsupported-media-type",
+            416: "range-not-satisfiable", 422: "invalid", 423: "locked",
+            429: "too-many-requests", 460: "checksum-mismatch", 500: "server-error",
+            503: "unavailable"}.get(status, "error")
 
 
 def problem_document(p: Problem) -> dict:

@@ -155,6 +155,8 @@ def create():
     if length > current_app.config["TUS_MAX_SIZE"]:
         raise Problem(413, _("File too large"), _("Files may be at most %(n)s bytes.",
                                                   n=current_app.config["TUS_MAX_SIZE"]))
+    if request.content_length and request.mimetype != tus.OFFSET_TYPE:
+        raise _not_offset_bytes()  # before anything is made of it
     upload = uploads.create(g.actor, length, _metadata())
     db.session.commit()
     headers = {"Location": url_for("uploads.head", upload_id=str(upload.id), _external=True)}
@@ -212,8 +214,7 @@ def override(upload_id: str):
 
 def _patch(upload: Upload, status: int) -> Response:
     if request.mimetype != tus.OFFSET_TYPE:
-        raise Problem(415, _("Unsupported content type"),
-                      _("Send the bytes as application/offset+octet-stream."))
+        raise _not_offset_bytes()
     try:
         offset = tus.parse_number(request.headers.get("Upload-Offset", "0" if status == 201
                                                       else None), "Upload-Offset")
@@ -275,6 +276,11 @@ def _write(upload: Upload, offset: int, checksum, status: int) -> Response:
         raise Problem(400, _("Connection broken"), _("The body ended early; HEAD the upload "
                       "and resume."))
     return Response(status=status, headers={"Upload-Offset": str(offset)} | _expires(upload))
+
+
+def _not_offset_bytes() -> Problem:
+    return Problem(415, _("Unsupported content type"),
+                   _("Send the bytes as application/offset+octet-stream."))
 
 
 def _wrong_offset(upload: Upload) -> Problem:

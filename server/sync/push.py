@@ -220,6 +220,8 @@ def _all_at_once(mutations: list[Mutation], ctx: PushContext) -> tuple[list[dict
 
 def apply_batch(mutations: list[Mutation], ctx: PushContext) -> list[dict]:
     """One result per mutation, in order. A rejected one does not stop the rest."""
+    if not mutations:
+        return []
     try:
         with db.session.begin_nested():
             results, made = _all_at_once(mutations, ctx)

@@ -212,3 +212,13 @@ def test_an_upload_resumed_in_another_process_is_checked_from_the_disk(uploader,
             with open(staging.staging_path(upload.id), "r+b") as f:
                 f.write(b"\0" * 10)
         up.patch(location, blob[100_000:], 100_000, status=expected)
+
+
+def test_first_bytes_of_the_wrong_type_make_no_upload(client, uploader, blob):
+    up = uploader()
+    response = client.post("/api/v1/uploads", data=blob[:1000], headers=up.headers | {
+        "Upload-Length": str(len(blob)), "Content-Type": "application/octet-stream"}
+        | up.metadata(blob))
+    assert response.status_code == 415
+    assert response.json["type"].endswith("/unsupported-media-type")
+    assert db.session.scalar(db.select(db.func.count()).select_from(Upload)) == 0

@@ -153,3 +153,9 @@ def test_numbers_too_large_to_store_are_refused_not_a_server_error(setup):
     assert [r["status"] for r in results] == ["applied", "rejected", "applied"]
     assert {e["field"] for e in results[1]["error"]["errors"]} == {"data.size"}
     assert p.push(ignored)["results"][0]["status"] == "duplicate"
+
+
+def test_an_empty_push_is_answered_with_no_results(setup):
+    p, _site, head = setup
+    assert p.push()["results"] == []
+    _nothing_changed(head)
