@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-deps services translations catalog demo serve worker test lint bench clean
+.PHONY: install system-deps services translations catalog demo serve worker test lint bench soak clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ bench: install services
 	$(BIN)/python bench/sync_bench.py
 	$(BIN)/python bench/ingest_bench.py
 	$(BIN)/python bench/tus_bench.py
+
+# Issue 9, point 16: 50 phones on a faulty network while gunicorn, the worker and Redis die.
+soak: install services
+	$(BIN)/python bench/soak.py
 
 lint: install
 	$(BIN)/ruff check server sync media tests bench manage.py

@@ -18,11 +18,17 @@ server's state (unless the change is older than what we hold) and the pending ed
 on top; when a change is pushed they are judged by the server against the version the
 user actually saw (see outbox.py), so a concurrent change comes back as a ``conflict``
 rather than being silently overwritten.
+
+Files. Evidence is a record and a file: ``add_evidence`` keeps the file on the phone and
+queues the record; ``sync`` pushes, then uploads the files by tus (resuming from the
+server's offset, across restarts), then pulls, and drops the phone's copy of a file only
+once the server reports its evidence ``ready`` (upload.py).
 """
 
 import contextlib
 import uuid
 from collections import Counter
+from pathlib import Path
 
 import httpx
 import orjson
@@ -34,6 +40,7 @@ from .errors import AuthError, ServerUnavailable, SyncError, problem_error
 from .messages import MAX_MUTATIONS, MAX_PUSH_BYTES, PullResponse, PushResponse
 from .records import PUSHABLE
 from .store import Record, Store
+from .upload import CHUNK, Uploads
 
 LOGIN, PUSH, PULL = "/api/v1/auth/device", "/api/v1/sync/push", "/api/v1/sync/pull"
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
@@ -43,13 +50,18 @@ class Client:
     """One phone: its local file, its token, and push and pull over HTTP."""
 
     def __init__(self, base_url: str, db_path, transport: httpx.BaseTransport | None = None,
-                 backoff: Backoff | None = None, page_size: int = 500, timeout: float = 15.0):
+                 backoff: Backoff | None = None, page_size: int = 500, timeout: float = 15.0,
+                 files_dir=None, upload_chunk: int = CHUNK):
+        """``files_dir`` keeps the captured files until the server has them ready (next
+        to the phone's file by default); ``upload_chunk`` is the most bytes one PATCH
+        sends."""
         self.store = Store(db_path)
         self.backoff = backoff or Backoff()
         self.page_size = page_size
         self.max_mutations, self.max_bytes = MAX_MUTATIONS, MAX_PUSH_BYTES
         self.http = httpx.Client(base_url=base_url, transport=transport, timeout=timeout)
-        self.stats = Counter()  # requests, retries, and push results by status
+        self.stats = Counter()  # requests, retries, push results by status, uploads
+        self.files = Uploads(self, files_dir or Path(f"{db_path}.files"), upload_chunk)
 
     def close(self):
         """Close the connection pool and the local file."""
@@ -101,6 +113,20 @@ class Client:
         _checked(type_, {})
         outbox.enqueue(self.store, type_, "delete", str(entity_id), {}, base_version)
         return str(entity_id)
+
+    def add_evidence(self, check_id: str | None, kind: str, content: bytes | None = None, *,
+                     path=None, filename: str | None = None, captured_at: str | None = None,
+                     location: dict | None = None, finding_id: str | None = None,
+                     filetype: str | None = None, rectification_id: str | None = None) -> str:
+        """Capture a file as evidence of a check (a unit contact's evidence has none; its
+        upload names the rectification it is for): keep a copy of ``content`` (or of the
+        file at ``path``) until the server has it ``ready``, and queue its record with the
+        file's sha256 and size. Returns the evidence id; the file goes with the next
+        ``upload()`` (or ``sync()``)."""
+        data = {"kind": kind, "check_id": check_id, "finding_id": finding_id,
+                "filename": filename, "captured_at": captured_at, "location": location}
+        return self.files.add({k: v for k, v in data.items() if v is not None}, content, path,
+                              filetype, rectification_id)
 
     def record(self, type_: str, entity_id: str) -> Record | None:
         """A record as the app shows it: the server's state with pending edits on top."""
@@ -171,11 +197,35 @@ class Client:
             if not page.changes and page.cursor == cursor:
                 raise SyncError(200, "Bad pull response", "more=true but no progress")
 
+    # --- files --------------------------------------------------------------------------
+
+    def upload(self) -> Counter:
+        """Send the files waiting to go (see upload.py); how many ended in each way."""
+        return self.files.run()
+
     def sync(self) -> tuple[Counter, int]:
-        """Push the outbox, then pull what changed."""
-        return self.push(), self.pull()
+        """Push the outbox, send the files waiting, then pull what changed; a file whose
+        evidence the server reports ``ready`` is then removed from the phone."""
+        pushed = self.push()
+        self.upload()
+        pulled = self.pull()
+        self.files.settle()
+        return pushed, pulled
 
     # --- HTTP ---------------------------------------------------------------------------
+
+    def token(self) -> str:
+        """The bearer token; AuthError when the phone is not signed in."""
+        return self._require("token")
+
+    def request(self, method: str, url: str, **kwargs) -> httpx.Response:
+        """An authorised request, retried with backoff (see ``_request``)."""
+        return self._request(method, url, **kwargs)
+
+    @staticmethod
+    def checked(type_: str, data: dict) -> dict:
+        """A local change validated as the server will; plain JSON."""
+        return _checked(type_, data)
 
     def _require(self, key: str) -> str:
         value = self.store.get(key)

@@ -6,7 +6,9 @@ responses after the server has acted (the client cannot tell the request arrived
 delays requests, sends some twice (as a retrying proxy might) returning one answer, and
 replays some late: a copy reaches the server again after later requests, out of order,
 and its answer is lost. A dropped request that is also replayed was only held up: the
-client saw it fail, and it arrives after the requests that followed it.
+client saw it fail, and it arrives after the requests that followed it. A cut request
+loses its connection in the middle of its body: the server gets the first part of it
+(an upload's first bytes), the client a write error.
 """
 
 import random
@@ -17,7 +19,7 @@ from dataclasses import dataclass, replace
 
 import httpx
 
-FATES = ("pass", "drop_request", "drop_response", "duplicate", "replay", "hold")
+FATES = ("pass", "drop_request", "drop_response", "duplicate", "replay", "hold", "cut")
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,7 @@ class Fate:
     replay_after: int = 0  # send a copy again after this many later requests; 0: never
     delay: float = 0.0
     status: int | None = None  # a gateway answers this status; the server never hears
+    cut: float = 0.0  # the connection breaks after this share of the body; 0: it does not
 
 
 def forced(fate: str | int) -> Fate:
@@ -40,7 +43,7 @@ def forced(fate: str | int) -> Fate:
         raise ValueError(f"unknown fate {fate!r}; one of {FATES} or an HTTP status")
     return Fate(drop_request=fate in ("drop_request", "hold"),
                 drop_response=fate == "drop_response", duplicate=fate == "duplicate",
-                replay_after=int(fate in ("replay", "hold")))
+                replay_after=int(fate in ("replay", "hold")), cut=0.5 * (fate == "cut"))
 
 
 class FaultyTransport(httpx.BaseTransport):
@@ -49,12 +52,14 @@ class FaultyTransport(httpx.BaseTransport):
     def __init__(self, inner: httpx.BaseTransport | None = None, *, seed: int = 0,
                  drop_requests: float = 0.0, drop_responses: float = 0.0,
                  duplicate: float = 0.0, delay: float = 0.0, max_delay: float = 0.05,
-                 replay: float = 0.0, max_replay_after: int = 3, sleep=time.sleep):
+                 replay: float = 0.0, max_replay_after: int = 3, cut: float = 0.0,
+                 sleep=time.sleep):
         self.inner = inner or httpx.HTTPTransport()
         self.rng = random.Random(seed)
         self.drop_requests, self.drop_responses = drop_requests, drop_responses
         self.duplicate, self.delay, self.max_delay = duplicate, delay, max_delay
         self.replay, self.max_replay_after = replay, max_replay_after
+        self.cut = cut  # share of requests with a body whose connection breaks midway
         self.sleep = sleep
         self.counts = Counter()
         self.script = []  # fates forced on the next requests, before any dice are rolled
@@ -63,8 +68,9 @@ class FaultyTransport(httpx.BaseTransport):
 
     def force(self, *fates: str | int):
         """Decide the next requests' fates: a name of ``FATES`` ("pass", "drop_request",
-        "drop_response", "duplicate", "replay", "hold") or an HTTP status that a gateway
-        answers instead of the server (502, 503…); later requests go back to chance."""
+        "drop_response", "duplicate", "replay", "hold", "cut") or an HTTP status that a
+        gateway answers instead of the server (502, 503…); later requests go back to
+        chance."""
         for fate in fates:
             forced(fate)  # refuse a typo now, not at the request it was meant for
         with self._lock:
@@ -85,6 +91,8 @@ class FaultyTransport(httpx.BaseTransport):
                         if self.rng.random() < self.delay else 0.0)
             if self.replay and self.rng.random() < self.replay:
                 fate = replace(fate, replay_after=self.rng.randint(1, self.max_replay_after))
+            if self.cut and self.rng.random() < self.cut:  # drawn only when asked for, too
+                fate = replace(fate, cut=self.rng.uniform(0.05, 0.95))
             return fate
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -112,6 +120,8 @@ class FaultyTransport(httpx.BaseTransport):
         if fate.drop_request:
             self._count("held" if fate.replay_after else "dropped_requests")
             raise httpx.ConnectError("fault: request dropped", request=request)
+        if fate.cut and len(request.content) > 1:
+            self._cut(request, fate.cut)
         if fate.duplicate:
             self._count("duplicated")
             first = self.inner.handle_request(request)
@@ -127,6 +137,22 @@ class FaultyTransport(httpx.BaseTransport):
         if read:
             response.read()  # the replays that follow share the connection pool
         return response
+
+    def _cut(self, request: httpx.Request, share: float):
+        """Send the head of the body on a connection that then breaks; raise WriteError."""
+        self._count("cut")
+        body = request.content
+        keep = min(len(body) - 1, max(1, int(len(body) * share)))
+        partial = httpx.Request(request.method, request.url, headers=request.headers,
+                                stream=_CutStream(body[:keep]))
+        try:
+            response = self.inner.handle_request(partial)  # the server may answer early
+            response.read()
+            response.close()
+        except (_Broken, httpx.TransportError):
+            pass
+        raise httpx.WriteError("fault: connection broken in the middle of the body",
+                               request=request)
 
     def _due_replays(self) -> list[httpx.Request]:
         """Count one more request against every waiting replay; return those now due."""
@@ -162,3 +188,19 @@ class FaultyTransport(httpx.BaseTransport):
     def close(self):
         """Close the inner transport."""
         self.inner.close()
+
+
+class _Broken(Exception):
+    """The network broke in the middle of a body."""
+
+
+class _CutStream(httpx.SyncByteStream):
+    """The head of a body, then a broken connection (the request's Content-Length still
+    promises the whole body, so the server sees it end early)."""
+
+    def __init__(self, head: bytes):
+        self.head = head
+
+    def __iter__(self):
+        yield self.head
+        raise _Broken("connection broken")

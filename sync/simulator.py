@@ -2,14 +2,21 @@
 
 Each simulated phone signs in, pulls the registry, records checks and findings offline
 (with notes added and findings corrected or withdrawn as inspectors do), and syncs
-through a ``FaultyTransport`` until its outbox is empty. Then every account pulls
-everything afresh over a clean connection, and report.py compares what the phones meant
-the server to hold with what it holds.
+through a ``FaultyTransport`` until its outbox is empty. Given a ``camera`` it also takes
+photos in each check (a few linked to findings, a few discarded again), uploads them by
+tus and waits, bounded, until the server has made each one ``ready``. Then every account
+pulls everything afresh over a clean connection (and downloads each original), and
+report.py compares what the phones meant the server to hold with what it holds.
+
+The camera is the caller's: ``camera(rng, site, captured_at)`` returns the bytes of a
+photo (JPEG, say) taken at ``site`` (the site record: ``lat``, ``lon``, ``radius_m``…) at
+``captured_at`` (an aware datetime); this library makes no pictures itself.
 """
 
 import random
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -40,48 +47,83 @@ FINDINGS = {"absent": "上班时间离岗，未履行外出报批手续",
             "site_safety": "临边防护缺失，存在安全隐患",
             "dust_control": "裸土未覆盖，扬尘治理措施不到位"}
 FINAL_ROUNDS = 60  # sync attempts at the end before a phone is reported unsynced
+Camera = Callable[[random.Random, dict, datetime], bytes]
 
 
 def run(base_url: str, accounts: list[tuple[str, str]], phones: int = 3,
         checks_per_phone: int = 5, drop_requests: float = 0.2, drop_responses: float = 0.2,
         duplicate: float = 0.05, seed: int = 1, backoff: Backoff | None = None,
-        workdir: str | None = None) -> Report:
-    """Run ``phones`` phones at once (accounts taken in turn) and compare the outcome."""
+        workdir: str | None = None, camera: Camera | None = None,
+        photos: tuple[int, int] = (1, 3), discard: float = 0.05, cut: float = 0.0,
+        upload_chunk: int | None = None, field_seconds: float = 0.0,
+        sync_chance: float = 0.3, ready_seconds: float = 120.0,
+        say: Callable[[str], None] | None = None) -> Report:
+    """Run ``phones`` phones at once (accounts taken in turn) and compare the outcome.
+
+    With a ``camera``, each check gets ``photos`` (fewest, most) photos, a share
+    ``discard`` of them deleted again on the phone; ``cut`` is the share of requests
+    whose connection breaks in the middle of the body, ``upload_chunk`` the bytes per
+    PATCH. ``field_seconds`` spreads each phone's checks over that long;
+    ``ready_seconds`` bounds how long a synced phone waits for its photos to be
+    ``ready``. ``say`` hears a line of progress now and then.
+    """
     started = time.monotonic()
+    say = say or (lambda _text: None)
     with tempfile.TemporaryDirectory(prefix="mingcha-phones-", dir=workdir) as tmp:
         options = {"checks": checks_per_phone, "drop_requests": drop_requests,
                    "drop_responses": drop_responses, "duplicate": duplicate, "seed": seed,
-                   "backoff": backoff, "dir": Path(tmp), "base_url": base_url}
-        before = set(_clean_pull(base_url, accounts, Path(tmp) / "before"))
+                   "backoff": backoff, "dir": Path(tmp), "base_url": base_url,
+                   "camera": camera, "photos": photos, "discard": discard, "cut": cut,
+                   "upload_chunk": upload_chunk, "field_seconds": field_seconds,
+                   "sync_chance": sync_chance, "ready_seconds": ready_seconds, "say": say}
+        before = set(_clean_pull(base_url, accounts, Path(tmp) / "before")[0])
         with ThreadPoolExecutor(max_workers=phones) as pool:
             runs = list(pool.map(lambda n: _phone(n, accounts[n % len(accounts)], options),
                                  range(phones)))
-        held = _clean_pull(base_url, accounts, Path(tmp) / "after")
+        say(f"{time.monotonic() - started:.0f} s: every phone is done; a clean pull of "
+            "every account" + (" and every original" if camera else ""))
+        sent_files = {key[1] for p in runs for key, i in p.intended.items()
+                      if key[0] == "evidence" and not i.deleted}
+        held, files = _clean_pull(base_url, accounts, Path(tmp) / "after", sent_files)
     report = Report(phones=runs, held=held, before=before, seed=seed,
-                    seconds=time.monotonic() - started)
-    report.differences = compare(runs, held, before)
+                    seconds=time.monotonic() - started, files=files)
+    report.differences = compare(runs, held, before, files if camera else None)
     return report
 
 
 def _phone(n: int, account: tuple[str, str], options: dict) -> PhoneRun:
-    """One phone's day: sign in, pull, work offline with syncs now and then, sync fully."""
+    """One phone's day: sign in, pull, work offline with syncs now and then, sync fully;
+    with a camera, wait until the server has every photo ready."""
     rng = random.Random(options["seed"] * 1_000 + n)
+    # Photos and pacing draw from their own stream: without a camera, a seed still
+    # gives the same checks and findings as before phones had cameras.
+    extra = random.Random(options["seed"] * 7_919 + n)
     transport = FaultyTransport(seed=rng.randrange(2**32), drop_requests=options[
         "drop_requests"], drop_responses=options["drop_responses"],
-        duplicate=options["duplicate"], delay=0.1)
+        duplicate=options["duplicate"], delay=0.1, cut=options["cut"])
     backoff = _own_backoff(options["backoff"], rng)
     phone = PhoneRun(name=f"phone{n + 1}", username=account[0])
+    chunk = {"upload_chunk": options["upload_chunk"]} if options["upload_chunk"] else {}
+    pause = options["field_seconds"] / max(1, options["checks"])
     with Client(options["base_url"], options["dir"] / f"{phone.name}.db", transport,
-                backoff=backoff, page_size=200) as client:
+                backoff=backoff, page_size=200, **chunk) as client:
         _until_done(lambda: client.login(*account, f"模拟手机{n + 1}"))
         _until_done(client.pull)
         user_id = client.user["id"]
         for _ in range(options["checks"]):
-            _record_check(rng, client, phone, user_id)
-            if rng.random() < 0.3:
+            if pause:
+                time.sleep(extra.uniform(0.5, 1.5) * pause)  # on the way to the next site
+            check_id, site = _record_check(rng, client, phone, user_id)
+            if options["camera"]:
+                _take_photos(extra, client, phone, check_id, site, options)
+            if rng.random() < options["sync_chance"]:
                 _try(client.sync)  # a moment of signal in the field
         phone.synced = _sync_fully(client)
+        if options["camera"]:
+            phone.ready = _await_ready(client, options["ready_seconds"])
         _finish(phone, client, transport)
+    options["say"](f"{phone.name} done: synced {phone.synced}, files "
+                   f"{dict(phone.file_states)}")
     return phone
 
 
@@ -94,7 +136,8 @@ def _own_backoff(template: Backoff | None, rng: random.Random) -> Backoff:
 
 
 def _record_check(rng: random.Random, client: Client, phone: PhoneRun, user_id: str):
-    """One visit: a check, its findings, notes added later, a correction or withdrawal."""
+    """One visit: a check, its findings, notes added later, a correction or withdrawal.
+    Returns the check's id and its site."""
     site, plan, mode = _choose_target(rng, client, user_id)
     started = datetime.now(LOCAL) - timedelta(minutes=rng.randint(20, 300))
     data = {"site_id": site.entity_id, "mode": mode, "started_at": started.isoformat(),
@@ -115,6 +158,33 @@ def _record_check(rng: random.Random, client: Client, phone: PhoneRun, user_id: 
             phone.change(client, "finding", finding_id, {"severity": "major"})
         elif roll < 0.25:
             phone.remove(client, "finding", finding_id)
+    return check_id, site
+
+
+def _take_photos(rng: random.Random, client: Client, phone: PhoneRun, check_id: str, site,
+                 options: dict):
+    """Photos of the visit, while the check ran; some show a finding, some are discarded."""
+    check = phone.intended["check", check_id].fields
+    started = datetime.fromisoformat(check["started_at"])
+    ended = datetime.fromisoformat(check["ended_at"]) if check.get("ended_at") \
+        else started + timedelta(minutes=30)
+    findings = [key[1] for key, i in phone.intended.items() if key[0] == "finding"
+                and i.fields.get("check_id") == check_id and not i.deleted]
+    taken = []
+    for _ in range(rng.randint(*options["photos"])):
+        when = started + (ended - started) * rng.random()
+        fields = {"filename": f"IMG_{when:%Y%m%d_%H%M%S}.jpg",
+                  "captured_at": when.isoformat(timespec="seconds")}
+        location = _near(rng, site.data)
+        if location is not None:
+            fields["location"] = location
+        if findings and rng.random() < 0.5:
+            fields["finding_id"] = rng.choice(findings)
+        content = options["camera"](rng, site.data, when)
+        taken.append(phone.capture(client, check_id, "photo", content, fields))
+    for evidence_id in taken:
+        if rng.random() < options["discard"]:
+            phone.remove(client, "evidence", evidence_id)  # a blurred one, deleted
 
 
 def _record_finding(rng: random.Random, client: Client, phone: PhoneRun, check_id: str) -> str:
@@ -166,9 +236,21 @@ def _until_done(step, rounds: int = FINAL_ROUNDS):
 
 
 def _sync_fully(client: Client) -> bool:
-    """Sync until the outbox is empty and a pull went through."""
+    """Sync until the outbox is empty, every file went, and a pull went through."""
     return any(_try(client.sync) and client.store.outbox_size() == 0
-               for _ in range(FINAL_ROUNDS))
+               and not client.files.rows("pending") for _ in range(FINAL_ROUNDS))
+
+
+def _await_ready(client: Client, seconds: float, every: float = 2.0) -> bool:
+    """Pull now and then until the server reports every uploaded file's evidence ready
+    (or failed), for at most ``seconds``; whether none is left waiting."""
+    deadline = time.monotonic() + seconds
+    while client.files.rows("pending", "uploaded"):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(every)
+        _try(client.sync)
+    return True
 
 
 def _finish(phone: PhoneRun, client: Client, transport: FaultyTransport):
@@ -178,18 +260,26 @@ def _finish(phone: PhoneRun, client: Client, transport: FaultyTransport):
     phone.rejections = client.store.rejections()
     phone.local = snapshot(client)
     phone.outbox = client.store.outbox_size()
+    phone.files = {row["evidence_id"]: row for row in client.files.rows()}
 
 
-def _clean_pull(base_url: str, accounts: list[tuple[str, str]], folder: Path) -> dict:
-    """Everything the accounts may see, pulled from the start over a good connection."""
+def _clean_pull(base_url: str, accounts: list[tuple[str, str]], folder: Path,
+                originals: set | None = None) -> tuple[dict, dict]:
+    """Everything the accounts may see, pulled from the start over a good connection;
+    and the sha256 of the stored original of each evidence in ``originals`` (None where
+    the server has none)."""
     folder.mkdir()
-    held = {}
+    held, files = {}, {}
     for username, password in dict.fromkeys(accounts):
         with Client(base_url, folder / f"{username}.db",
                     backoff=Backoff(base=0.2, max_attempts=10)) as client:
             client.login(username, password, "核对用终端")
             client.pull()
-            held |= snapshot(client)
+            mine = snapshot(client)
+            held |= mine
+            for evidence_id in sorted(originals or ()):
+                if files.get(evidence_id) is None and ("evidence", evidence_id) in mine:
+                    files[evidence_id] = client.files.original_sha256(evidence_id)
             client.logout()
-    return held
+    return held, {evidence_id: files.get(evidence_id) for evidence_id in originals or ()}
 

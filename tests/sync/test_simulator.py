@@ -57,3 +57,50 @@ def test_format_report_lists_every_difference():
     text = format_report(report, verbose=True)
     assert "differences: 1" in text and "missing" in text and "f1" in text
     assert "sent by the phones:  0 checks, 1 findings" in text
+
+
+def _camera(rng, site, captured_at) -> bytes:
+    """A small noisy JPEG: a real photo to the media job, different every time."""
+    import io
+
+    from PIL import Image
+
+    size = (rng.randint(160, 320), rng.randint(120, 240))
+    out = io.BytesIO()
+    Image.frombytes("RGB", size, rng.randbytes(size[0] * size[1] * 3)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def test_phones_with_cameras_end_with_every_photo_stored_as_taken_and_ready(
+        live_server, make):
+    make.site(name="纺织东路工地")
+    inspector, supervisor = make.user("inspector"), make.user("supervisor")
+    accounts = [(inspector.username, PASSWORD), (supervisor.username, PASSWORD)]
+    report = simulator.run(live_server, accounts, phones=2, checks_per_phone=3,
+                           drop_requests=0.2, drop_responses=0.2, seed=5, camera=_camera,
+                           photos=(1, 3), discard=0.2, cut=0.1, upload_chunk=16 * 1024,
+                           backoff=Backoff(base=0.002, cap=0.02, max_attempts=6))
+    text = format_report(report)
+    assert report.differences == [], text
+    taken = sum(p.actions["evidence create"] for p in report.phones)
+    assert taken >= 6 and "files: " in text and "uploads: " in text
+    kept = [key[1] for p in report.phones for key, i in p.intended.items()
+            if key[0] == "evidence" and not i.deleted]
+    assert kept and all(report.files[e] for e in kept)
+    assert {report.held["evidence", e]["data"]["state"] for e in kept} == {"ready"}
+
+
+def test_report_names_a_photo_not_ready_and_one_stored_wrong():
+    sent = Intended("evidence", "e1", "phone1", {"sha256": "a" * 64, "kind": "photo"})
+    phone = _phone_with(sent)
+    phone.files["e1"] = {"state": "uploaded", "error": None}
+    held = {("evidence", "e1"): {"version": 3, "deleted": False,
+                                 "data": dict(sent.fields, state="processing")}}
+    phone.local["evidence", "e1"]["data"] = held["evidence", "e1"]["data"]
+    kinds = {d.kind for d in compare([phone], held, set(), {"e1": "b" * 64})}
+    assert kinds == {"not_ready", "file", "upload"}
+    phone.files["e1"]["state"] = "ready"
+    ready = {("evidence", "e1"): {"version": 3, "deleted": False,
+                                  "data": dict(sent.fields, state="ready")}}
+    phone.local["evidence", "e1"]["data"] = ready["evidence", "e1"]["data"]
+    assert compare([phone], ready, set(), {"e1": "a" * 64}) == []
