@@ -1,5 +1,5 @@
 """Authenticate people, throttle guessing, issue and revoke device tokens. Flush, never
-commit: a view commits an attempt's count before it checks the password."""
+commit."""
 
 import math
 import secrets
@@ -45,51 +45,51 @@ def _counter(key: str, now) -> LoginFailure:
     return row
 
 
-def count_attempt(username: str, address: str | None):
-    """Count a sign-in attempt before its password is checked, or refuse it (429) while
-    its username or address is locked. The caller commits before checking the password:
-    counting under the row's lock, concurrent guesses see each other, so no more than
-    LOGIN_MAX_FAILURES passwords are checked before the lock, however many arrive at once.
+def authenticate(username: str, password: str, address: str | None) -> User | None:
+    """The active user with these credentials, or None (the failure counted); 429 while
+    the username or the address is locked.
+
+    One attempt per username at a time: the username's counter stays locked (FOR UPDATE)
+    while the password is checked, until the caller commits. Guesses sent at once queue,
+    and the one after the limit sees the lock the last failure set, so no more than
+    LOGIN_MAX_FAILURES passwords are checked; right passwords sent at once all pass.
     """
     now = utcnow()
-    counters = [(_counter(key, now), limit) for key, limit in _keys(username, address)]
-    waits = [row.locked_until - now for row, _limit in counters
-             if row.locked_until and row.locked_until > now]
+    (user_key, user_limit), *by_address = _keys(username, address)
+    counter = _counter(user_key, now)
+    _refuse_if_locked([counter] + [db.session.get(LoginFailure, key) for key, _l in by_address],
+                      now)
+    user = None if "\x00" in username else db.session.scalar(
+        db.select(User).where(User.username == username.strip()))
+    good = verify_password(user.password_hash if user else None, password)
+    if good and user.active:
+        db.session.delete(counter)
+        return user
+    _count_failure(counter, user_limit, now)
+    for key, limit in by_address:  # an address's failures: counted, not queued
+        _count_failure(_counter(key, now), limit, now)
+    return None
+
+
+def _refuse_if_locked(counters, now):
+    waits = [row.locked_until - now for row in counters
+             if row is not None and row.locked_until and row.locked_until > now]
     if waits:
         seconds = max(1, math.ceil(max(waits).total_seconds()))
         raise Problem(429, _("Too many failed sign-ins"),
                       _("Wait %(n)s seconds before trying again.", n=seconds),
                       headers={"Retry-After": str(seconds)})
-    for row, limit in counters:
-        if now - row.last_at > FORGET_AFTER:
-            row.count = 0
-        row.count += 1
-        row.last_at = now
-        if row.count >= limit:  # locked now; a right password takes the attempt back
-            base = current_app.config["LOGIN_LOCK_SECONDS"]
-            lock = timedelta(seconds=base * 2 ** min(row.count - limit, 12))
-            row.locked_until = now + min(lock, LONGEST_LOCK)
 
 
-def authenticate(username: str, password: str, address: str | None) -> User | None:
-    """After ``count_attempt`` (committed): the active user with these credentials, or
-    None. A success takes its attempt back: the username starts counting afresh, and the
-    address forgets this one attempt (an office signs many people in)."""
-    user = None if "\x00" in username else db.session.scalar(
-        db.select(User).where(User.username == username.strip()))
-    good = verify_password(user.password_hash if user else None, password)
-    if not good or not user.active:
-        return None
-    keys = _keys(username, address)
-    db.session.execute(db.delete(LoginFailure).where(LoginFailure.key == keys[0][0]))
-    if len(keys) > 1:
-        key, limit = keys[1]
-        row = db.session.get(LoginFailure, key, with_for_update=True)
-        if row is not None:
-            row.count = max(0, row.count - 1)
-            if row.count < limit:
-                row.locked_until = None
-    return user
+def _count_failure(row: LoginFailure, limit: int, now):
+    if now - row.last_at > FORGET_AFTER:
+        row.count = 0
+    row.count += 1
+    row.last_at = now
+    if row.count >= limit:
+        base = current_app.config["LOGIN_LOCK_SECONDS"]
+        lock = timedelta(seconds=base * 2 ** min(row.count - limit, 12))
+        row.locked_until = now + min(lock, LONGEST_LOCK)
 
 
 def issue_device_token(user: User, device_name: str) -> tuple[Device, str]:

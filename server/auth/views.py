@@ -22,10 +22,9 @@ bp = ApiBlueprint("auth", __name__, url_prefix="/api/v1/auth")
 def login_device(body: DeviceLogin):
     """Exchange a username and password for a device token. Repeated failures for a
     username or from an address answer `429` with `Retry-After` (seconds)."""
-    services.count_attempt(body.username, request.remote_addr)
-    db.session.commit()  # counted before the password is checked: concurrent guesses see it
     user = services.authenticate(body.username, body.password, request.remote_addr)
     if user is None:
+        db.session.commit()  # keep the failure count
         raise Problem(401, _("Wrong username or password"),
                       _("Check the username and password and try again."))
     device, token = services.issue_device_token(user, body.device_name)

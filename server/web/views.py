@@ -34,13 +34,11 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            services.count_attempt(form.username.data, request.remote_addr)
+            user = services.authenticate(form.username.data, form.password.data,
+                                         request.remote_addr)
         except Problem as locked:
             flash(locked.detail, "error")
             return render_template("login.html", form=form), 429, locked.headers
-        db.session.commit()  # counted before the password is checked
-        user = services.authenticate(form.username.data, form.password.data,
-                                     request.remote_addr)
         db.session.commit()
         if user is None:
             flash(_("Wrong username or password."), "error")
