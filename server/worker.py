@@ -1,11 +1,19 @@
-"""The rq worker, running every job inside the app context."""
+"""The rq worker, running every job inside the app context, and outliving Redis."""
 
+import logging
+import time
+
+from redis.exceptions import ConnectionError as RedisDown
+from redis.exceptions import TimeoutError as RedisSlow
 from rq import Worker
 from rq.serializers import JSONSerializer
 
 from . import jobs
 from .evidence.jobs import requeue
 from .extensions import db
+
+log = logging.getLogger(__name__)
+LONGEST_PAUSE = 30  # seconds between tries while Redis is away
 
 
 class AppWorker(Worker):
@@ -38,15 +46,28 @@ def sweep(app):
 
 
 def run(app, queue_names=jobs.QUEUES, burst: bool = False) -> bool:
-    """Work the named queues until stopped (or until they are empty, with ``burst``)."""
+    """Work the named queues until stopped (or until they are empty, with ``burst``).
+
+    rq's worker ends when Redis goes away (while it starts, or while it waits for a
+    job's process); this one waits and starts again, so an outage of Redis does not
+    need a person, or a supervisor that gives up after a few quick restarts. Jobs lost
+    meanwhile are queued again by the sweep.
+    """
     with app.app_context():
         connection = jobs.connection()
         if connection is None:
             raise RuntimeError("REDIS_URL is unset: there is nothing for a worker to do; "
                                "jobs run in-process")
         queues = [jobs.queue(name) for name in queue_names]
-    worker = AppWorker(queues, connection=connection, serializer=JSONSerializer,
-                       maintenance_interval=app.config["SWEEP_SECONDS"])
-    worker.app = app
-    sweep(app)  # at start too: a restarted worker picks up what waited
-    return worker.work(burst=burst, with_scheduler=True)
+    pause = 1
+    while True:
+        try:
+            worker = AppWorker(queues, connection=connection, serializer=JSONSerializer,
+                               maintenance_interval=app.config["SWEEP_SECONDS"])
+            worker.app, pause = app, 1  # Redis answered
+            sweep(app)  # at start too: a restarted worker picks up what waited
+            return worker.work(burst=burst, with_scheduler=True)
+        except (RedisDown, RedisSlow):
+            log.warning("redis does not answer; the worker starts again in %s s", pause)
+            time.sleep(pause)
+            pause = min(pause * 2, LONGEST_PAUSE)

@@ -6,15 +6,20 @@ sweeper (``manage.py requeue``, also run by workers) queues it later. A job chec
 state first, so running it twice changes nothing.
 """
 
+import contextlib
 import logging
+import shutil
+import tempfile
+import time
 import uuid
+from pathlib import Path
 
 from redis.exceptions import RedisError
 
 from .. import jobs
 from ..extensions import db
 from ..models import Evidence, Upload, utcnow
-from .pipeline import process
+from .pipeline import SCRATCH, process
 
 log = logging.getLogger(__name__)
 JOB_TIMEOUT = 30 * 60
@@ -64,8 +69,10 @@ def process_evidence(evidence_id: str):
 def requeue() -> int:
     """The sweeper: queue evidence waiting in ``processing`` whose job was never queued
     (Redis was down) or was lost; fail it with a reason when every retry failed. First,
-    files and records that missed each other are brought together."""
+    files and records that missed each other are brought together, and the scratch
+    folders of killed jobs removed."""
     _meet_stranded()
+    _remove_stale_scratch()
     if jobs.connection() is None:  # the embedded default: try again, here and now
         waiting = db.session.scalars(db.select(Evidence.id).where(
             Evidence.state == "processing", Evidence.deleted_at.is_(None))).all()
@@ -80,6 +87,16 @@ def requeue() -> int:
         return 0
     finally:
         db.session.commit()
+
+
+def _remove_stale_scratch():
+    """A job killed in the middle leaves its copy of the original (up to 2 GiB) in a
+    temporary folder; none lives longer than a job may run."""
+    oldest = time.time() - JOB_TIMEOUT - 600
+    for folder in Path(tempfile.gettempdir()).glob(SCRATCH + "*"):
+        with contextlib.suppress(OSError):  # another worker removed it first
+            if folder.is_dir() and folder.stat().st_mtime < oldest:
+                shutil.rmtree(folder)
 
 
 def _meet_stranded():

@@ -21,12 +21,13 @@ from .storage import storage
 
 CHUNK = 1024 * 1024
 CHECK_TIME_SLACK = timedelta(minutes=10)  # phones start a check a little after arriving
+SCRATCH = "mingcha-media-"  # prefix of a job's temporary folder (copy of the original)
 
 
 def process(evidence: Evidence):
     """Fill in ``media``, ``derivatives``, ``geofence`` and ``flags``; ready or failed."""
     store = storage()
-    with tempfile.TemporaryDirectory(prefix="mingcha-media-") as folder:
+    with tempfile.TemporaryDirectory(prefix=SCRATCH) as folder:
         path = Path(folder) / "original"
         if _copy(store, evidence.storage_key, path) != evidence.sha256:
             # The record and its file met by the record's creator, who named this digest:

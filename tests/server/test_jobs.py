@@ -84,3 +84,55 @@ def test_health_without_redis_says_disabled(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json == {"status": "ok", "database": "ok", "redis": "disabled"}
+
+
+def test_a_worker_outlives_redis_going_away_and_coming_back(app, tmp_path):
+    """A worker started while its Redis is down waits instead of ending (rq's own ends
+    in about a second), outlives Redis stopping again, and then runs what is queued."""
+    import socket
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"redis://127.0.0.1:{port}/0"
+
+    def start_redis():
+        subprocess.run(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                        "--save", "", "--appendonly", "no", "--daemonize", "yes",
+                        "--dir", str(tmp_path)], check=True, capture_output=True)
+        for _ in range(50):
+            try:
+                return Redis.from_url(url).ping()
+            except Exception:  # not listening yet
+                time.sleep(0.1)
+
+    env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], REDIS_URL=url,
+               SECRET_KEY="test", MINGCHA_INSTANCE=app.config["INSTANCE_DIR"])
+    worker = subprocess.Popen([sys.executable, "manage.py", "worker", "--queue", "default"],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(5)  # no Redis yet
+        assert worker.poll() is None, "the worker ended without Redis"
+        start_redis()
+        time.sleep(3)  # it has started and waits for jobs
+        Redis.from_url(url).shutdown(nosave=True)
+        time.sleep(3)
+        assert worker.poll() is None, "the worker ended with Redis"
+        start_redis()
+        _stale_failure()
+        app.config["REDIS_URL"] = url
+        app.extensions.pop("redis", None)
+        assert jobs.enqueue("default", purge_login_failures, job_id="t:purge") == "queued"
+        for _ in range(200):
+            if _keys() == {"user:now"}:
+                break
+            time.sleep(0.2)
+        assert _keys() == {"user:now"}
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+        app.extensions.pop("redis", None)
+        subprocess.run(["redis-cli", "-p", str(port), "shutdown", "nosave"],
+                       capture_output=True)

@@ -153,3 +153,22 @@ def test_without_redis_requeue_runs_waiting_evidence_here(app, make, runner):
     result = runner.invoke(args=["requeue"])
     assert result.exit_code == 0 and "queued 0" in result.output
     assert db.session.get(Evidence, evidence.id).state == "processing"  # logged, kept
+
+
+def test_the_sweep_removes_scratch_folders_that_killed_jobs_left(app):
+    import os
+    import tempfile
+    import time
+    from pathlib import Path
+
+    from server.evidence.jobs import JOB_TIMEOUT, requeue
+    from server.evidence.pipeline import SCRATCH
+
+    stale = Path(tempfile.mkdtemp(prefix=SCRATCH))
+    (stale / "original").write_bytes(b"x" * 1000)
+    long_ago = time.time() - JOB_TIMEOUT - 3600
+    os.utime(stale, (long_ago, long_ago))
+    running = Path(tempfile.mkdtemp(prefix=SCRATCH))  # a job working now
+    requeue()
+    assert not stale.exists() and running.exists()
+    running.rmdir()
