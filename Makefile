@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-deps services translations catalog demo serve worker test lint bench soak clean
+.PHONY: install system-deps services translations catalog demo serve worker test fuzz lint bench soak clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,12 @@ worker: install
 
 test: install services
 	$(BIN)/python -m pytest
+
+# Issue 9, point 15: the media library fed FUZZ_EXAMPLES damaged, truncated and hostile
+# files (`make test` runs a few hundred); prints the cases, time and peak memory.
+FUZZ_EXAMPLES ?= 10000
+fuzz: install
+	MINGCHA_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q tests/media/test_fuzz.py
 
 bench: install services
 	$(BIN)/python bench/sync_bench.py

@@ -35,7 +35,7 @@ def read_exif(block: bytes | None) -> dict:
 
 def read_tags(block: bytes | None) -> dict:
     """exifread's tags for an EXIF block (with or without the "Exif\\0\\0" prefix), or {}."""
-    if not block:
+    if not block or not isinstance(block, bytes | bytearray):
         return {}
     tiff = block[6:] if block.startswith(b"Exif\x00\x00") else block
     if tiff[:4] not in (b"II*\x00", b"MM\x00*"):

@@ -15,6 +15,11 @@ from media.phash import phash
 from media.sniff import Format, sniff_file
 
 DEFAULT_MAX_PIXELS = 100_000_000
+# Pillow keeps a pointer per row and writes them all before decoding: a PNG of a hundred bytes
+# claiming 1×100,000,000 pixels took 800 MB and half a second. No photo is that long.
+MAX_SIDE = 65_535
+# A PNG of a phone or an editor has a few dozen chunks, a 100-megapixel one some thousands.
+MAX_PNG_CHUNKS = 1_000_000
 DERIVATIVE_SIZES = (320, 1600)
 JPEG_QUALITY = 82
 _PIL_FORMATS = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "heic": "HEIF", "avif": "AVIF"}
@@ -55,6 +60,8 @@ def _open(path: str | Path, max_pixels: int) -> Iterator[tuple[Format, Image.Ima
         raise MediaError("file cannot be read") from exc
     if fmt is None or fmt.kind != "photo":
         raise MediaError("not a photo in an allowed format (JPEG, PNG, WebP, HEIC, AVIF)")
+    if fmt.name == "png":
+        _check_png_chunks(path)
     # Pillow reads its bomb limit from this global; every caller sets it before opening.
     Image.MAX_IMAGE_PIXELS = max_pixels
     with warnings.catch_warnings():
@@ -72,7 +79,36 @@ def _open(path: str | Path, max_pixels: int) -> Iterator[tuple[Format, Image.Ima
         with im:
             if im.width * im.height > max_pixels:
                 raise _too_many_pixels(max_pixels)
+            if max(im.size) > MAX_SIDE:
+                raise MediaError(f"image is {im.width:,}×{im.height:,} pixels: "
+                                 f"a side over {MAX_SIDE:,} pixels is not a photo")
             yield fmt, im
+
+
+def _check_png_chunks(path: str | Path) -> None:
+    """Refuse a PNG whose chunks run past the end of the file, before Pillow reads it.
+
+    Pillow trusts a chunk's declared length: after decoding it reads what is left of the
+    last image data chunk in one call, so a 2 KB file declaring a 2 GB chunk had it allocate
+    2 GB."""
+    try:
+        with open(path, "rb") as file:
+            size = file.seek(0, io.SEEK_END)
+            offset = 8  # the signature
+            for _ in range(MAX_PNG_CHUNKS):
+                file.seek(offset)
+                head = file.read(8)
+                if len(head) < 8:
+                    return  # no IEND: Pillow decides whether the pixels are all there
+                offset += 12 + int.from_bytes(head[:4], "big")  # length, type, data, CRC
+                if offset > size:
+                    raise MediaError("PNG image is damaged or cut short: a chunk runs past "
+                                     "the end of the file")
+                if head[4:] == b"IEND":
+                    return
+    except OSError as exc:
+        raise MediaError("file cannot be read") from exc
+    raise MediaError(f"PNG image is damaged: over {MAX_PNG_CHUNKS:,} chunks")
 
 
 def _too_many_pixels(max_pixels: int) -> MediaError:
@@ -84,7 +120,10 @@ def _probe(fmt: Format, im: Image.Image) -> dict:
     width, height = im.size
     if fmt.name == "heic":
         # pillow-heif hands over upright pixels and resets EXIF orientation to 1; keep the original.
-        meta["orientation"] = im.info.get("original_orientation") or meta["orientation"]
+        # It reads that unchecked (any 16-bit value, a digit from XMP): out of range is none.
+        original = im.info.get("original_orientation")
+        if original is not None:
+            meta["orientation"] = original if original in range(1, 9) else None
     elif meta["orientation"] in (5, 6, 7, 8):
         width, height = height, width
     return {"format": fmt.name, "mime": fmt.mime, "width": width, "height": height, **meta}

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import fuzzing
 import pillow_heif
 import pytest
 from photo_samples import exif_for, scene
@@ -29,3 +30,10 @@ def make_photo(tmp_path):
         return path
 
     return build
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    """The fuzz tests' figures (cases, time, peak memory) under `make fuzz` or with -v."""
+    if fuzzing.STATS.cases and (fuzzing.long_run() or config.option.verbose > 0):
+        for line in fuzzing.STATS.summary().splitlines():
+            terminalreporter.write_line(line)
