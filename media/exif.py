@@ -18,9 +18,13 @@ _TIME_TAGS = (
 )
 _OFFSET = re.compile(r"([+-])(\d{2}):(\d{2})")
 _H_POSITIONING_ERROR = "GPS Tag 0x001F"  # GPSHPositioningError, unnamed in exifread's table
+# exifread reads every entry an IFD claims, there or not, and a sub-IFD again for each
+# pointer to it: 16 pointers to an IFD claiming 65,535 entries, 208 bytes, took it 2 s, and
+# a 64 KB block would take minutes. A phone's EXIF takes a few hundred reads.
+MAX_EXIF_READS = 20_000
 
 
-def read_exif(block: bytes | None) -> dict:
+def read_exif(block: bytes | str | None) -> dict:
     """Orientation, capture time, GPS and device from an EXIF block; unreadable fields are None."""
     tags = read_tags(block)
     captured_at, offset = _field(read_capture_time, tags) or (None, None)
@@ -33,18 +37,38 @@ def read_exif(block: bytes | None) -> dict:
     }
 
 
-def read_tags(block: bytes | None) -> dict:
+def read_tags(block: bytes | str | None) -> dict:
     """exifread's tags for an EXIF block (with or without the "Exif\\0\\0" prefix), or {}."""
+    # Pillow hands over the text of a PNG zTXt or iTXt chunk named "exif" as a str.
     if not block or not isinstance(block, bytes | bytearray):
         return {}
     tiff = block[6:] if block.startswith(b"Exif\x00\x00") else block
     if tiff[:4] not in (b"II*\x00", b"MM\x00*"):
         return {}
     try:
-        return exifread.process_file(io.BytesIO(tiff), details=False, extract_thumbnail=False)
+        return exifread.process_file(_Bounded(tiff, MAX_EXIF_READS), details=False,
+                                     extract_thumbnail=False)
     except Exception as exc:  # exifread raises any type on hostile blocks (AssertionError, …)
         log.info("EXIF block unreadable: %r", exc)
         return {}
+
+
+class _TooManyReads(Exception):
+    """exifread read the block more often than any camera's EXIF needs."""
+
+
+class _Bounded(io.BytesIO):
+    """The block as a file that refuses to be read more than `reads` times."""
+
+    def __init__(self, data: bytes, reads: int):
+        super().__init__(data)
+        self._reads_left = reads
+
+    def read(self, size: int | None = -1) -> bytes:
+        self._reads_left -= 1
+        if self._reads_left < 0:
+            raise _TooManyReads("EXIF block makes the reader go round in circles")
+        return super().read(size)
 
 
 def read_capture_time(tags: dict) -> tuple[str, str | None] | None:
