@@ -79,13 +79,6 @@ def _within_allowance(user, length: int):
             "your records, then upload again.", n=size))
 
 
-def stored_for(user_id, evidence_id) -> Upload | None:
-    """The user's completed upload for this evidence, if any."""
-    return db.session.scalar(sa.select(Upload).where(
-        Upload.evidence_id == evidence_id, Upload.user_id == user_id,
-        Upload.state == "complete").limit(1))
-
-
 def claims(upload: Upload, evidence: Evidence | None) -> bool:
     """Whether the record is the upload's to meet: its creator sent these very bytes."""
     return evidence is not None and evidence.deleted_at is None \

@@ -48,7 +48,7 @@ def _stored_key(user, evidence: Evidence | None, upload: Upload) -> str | None:
     """Where this very file is stored already for this user and evidence, if it is."""
     if evidence is not None and evidence.storage_key and evidence.sha256 == upload.sha256:
         return evidence.storage_key
-    earlier = ownership.stored_for(user.id, upload.evidence_id)
+    earlier = ownership.completed_uploads(user.id, [upload.evidence_id])[upload.evidence_id]
     if earlier is None:
         return None
     if (earlier.sha256, earlier.length) != (upload.sha256, upload.length):
@@ -73,10 +73,7 @@ def finish(upload: Upload) -> str:
     if not kept:
         upload.state, upload.offset = "failed", 0
         return "taken"
-    upload.state, upload.completed_at, upload.storage_key = "complete", utcnow(), key
-    evidence = db.session.get(Evidence, upload.evidence_id)
-    if ownership.claims(upload, evidence):
-        attach(evidence, upload)
+    _complete(upload, key)
     return "complete"
 
 
@@ -89,12 +86,18 @@ def recover(upload: Upload) -> bool:
     if not (store.exists(key) and _stored_sha256(store, key) == upload.sha256):
         upload.state, upload.offset = "failed", 0
         return False
+    _complete(upload, key)
+    return True
+
+
+def _complete(upload: Upload, key: str):
+    """Its verified bytes are stored under ``key``: done, and met by the record if the
+    record is the uploader's."""
     upload.offset, upload.state, upload.completed_at = upload.length, "complete", utcnow()
     upload.storage_key = key
     evidence = db.session.get(Evidence, upload.evidence_id)
     if ownership.claims(upload, evidence):
         attach(evidence, upload)
-    return True
 
 
 def _keep(path: Path, key: str, sha256: str) -> bool:
