@@ -37,6 +37,7 @@ def register_logging(app):
 def register_extensions(app):
     from . import access, headers, locale, sqlite
     from .api import encoding
+    from .audit import chain
     from .auth import passwords
     from .extensions import csrf, db, login_manager, migrate
     from .sync import feed
@@ -44,6 +45,7 @@ def register_extensions(app):
     db.init_app(app)
     with app.app_context():
         sqlite.configure(db.engine)  # creating the engine connects to nothing
+    chain.init_app(db.session)  # before the feed: its lock is taken first
     feed.init_app(db.session)
     migrate.init_app(app, db, directory=str(app.config.get("MIGRATIONS_DIR") or _migrations()),
                      render_as_batch=True, compare_type=True)

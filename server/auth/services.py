@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from ..access import hash_token
+from ..audit.chain import record
 from ..errors import Problem
 from ..extensions import db
 from ..models import Device, LoginFailure, User, utcnow
@@ -64,7 +65,11 @@ def authenticate(username: str, password: str, address: str | None) -> User | No
     good = verify_password(user.password_hash if user else None, password)
     if good and user.active:
         db.session.delete(counter)
+        record("sign_in", actor=user, subject=user, detail={"address": address})
         return user
+    record("sign_in_failed", actor=user, subject_type="user",
+           subject_id=user.id if user else None,
+           detail={"username": username[:64].replace("\x00", ""), "address": address})
     _count_failure(counter, user_limit, now)
     for key, limit in by_address:  # an address's failures: counted, not queued
         _count_failure(_counter(key, now), limit, now)
@@ -99,19 +104,25 @@ def issue_device_token(user: User, device_name: str) -> tuple[Device, str]:
                     last_seen_at=utcnow())
     db.session.add(device)
     db.session.flush()
+    record("device_signed_in", actor=user, subject=user,
+           detail={"device_id": str(device.id), "device_name": device_name})
     return device, token
 
 
 def revoke_device(device: Device):
     if device.revoked_at is None:
         device.revoked_at = utcnow()
+        record("device_revoked", actor=device.user, subject=device.user,
+               detail={"device_id": str(device.id)})
 
 
-def revoke_devices(user: User) -> int:
+def revoke_devices(user: User, *, by=None) -> int:
     """Revoke every device token of the user; return how many still worked."""
-    return db.session.execute(db.update(Device).where(
+    count = db.session.execute(db.update(Device).where(
         Device.user_id == user.id, Device.revoked_at.is_(None)).values(
         revoked_at=utcnow())).rowcount
+    record("devices_revoked", actor=by, subject=user, detail={"count": count})
+    return count
 
 
 def end_sessions(user: User):
@@ -127,23 +138,26 @@ def password_hash(password: str) -> str:
     return hash_password(password)
 
 
-def set_password(user: User, password: str):
+def set_password(user: User, password: str, *, by=None):
     """A new password; every web session of the user ends (their phones stay signed in:
     revoke them apart when the old password leaked)."""
     user.password_hash = password_hash(password)
     end_sessions(user)
+    record("password_set", actor=by, subject=user)
 
 
-def disable(user: User) -> int:
+def disable(user: User, *, by=None) -> int:
     """The user can no longer sign in: sessions end and every device token is revoked, so
     enabling them again revives no lost phone. Returns the tokens revoked."""
     user.active = False
     end_sessions(user)
-    return revoke_devices(user)
+    record("user_disabled", actor=by, subject=user)
+    return revoke_devices(user, by=by)
 
 
-def enable(user: User):
+def enable(user: User, *, by=None):
     user.active = True
+    record("user_enabled", actor=by, subject=user)
 
 
 def purge_login_failures() -> int:

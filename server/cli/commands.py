@@ -7,6 +7,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate import upgrade
 
 from .. import jobs
+from ..audit.cli import audit
 from ..auth.cli import user
 from ..auth.services import purge_login_failures
 from ..demo.cli import demo
@@ -99,7 +100,7 @@ def requeue():
 
 def init_app(app):
     for command in (init_db, create_user, user, housekeeping, requeue, import_registry, demo,
-                    phone):
+                    phone, audit):
         app.cli.add_command(command)
 
 

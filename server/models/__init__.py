@@ -1,9 +1,9 @@
 """All models, imported so that metadata and migrations see every table."""
 
-from .audit import AuditEvent
+from .audit import AuditEvent, AuditHead
 from .base import Model, utcnow
 from .bulletin import Bulletin
-from .case import Case, Rectification
+from .case import Case, Notice, Rectification
 from .check import Check, Finding
 from .evidence import Evidence, Upload
 from .plan import Plan, plan_assignees, plan_sites
@@ -12,7 +12,7 @@ from .sync import AppliedMutation, FeedRow
 from .user import Device, LoginFailure, User
 
 __all__ = [
-    "AppliedMutation", "AuditEvent", "Bulletin", "Case", "Category", "Check", "Device",
-    "Evidence", "FeedRow", "Finding", "LoginFailure", "Model", "Plan", "Rectification", "Site",
+    "AppliedMutation", "AuditEvent", "AuditHead", "Bulletin", "Case", "Category", "Check", "Device",
+    "Evidence", "FeedRow", "Finding", "LoginFailure", "Model", "Notice", "Plan", "Rectification", "Site",
     "Unit", "Upload", "User", "plan_assignees", "plan_sites", "utcnow",
 ]

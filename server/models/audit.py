@@ -25,4 +25,16 @@ class AuditEvent(Model):
     prev_hash: Mapped[str | None] = mapped_column(sa.String(64))
     hash: Mapped[str | None] = mapped_column(sa.String(64))
 
-    __table_args__ = (sa.Index("ix_audit_subject", "subject_type", "subject_id"),)
+    __table_args__ = (sa.Index("ix_audit_subject", "subject_type", "subject_id"),
+                      sa.Index("ix_audit_actor", "actor_id"))
+
+
+class AuditHead(Model):
+    """The chain's newest event, in one row: its lock orders appends, and it tells when
+    the newest events were deleted."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    last_id: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
+    last_hash: Mapped[str] = mapped_column(sa.String(64), nullable=False, default="")

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from sync.vocabulary import CASE_STATUSES
 
-from .base import JSON, Deletable, Model, Record, UTCDateTime, enum
+from .base import JSON, Deletable, Model, Record, UTCDateTime, enum, utcnow
 
 
 class Case(Record, Deletable, Model):
@@ -27,11 +27,35 @@ class Case(Record, Deletable, Model):
     )
     overdue: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalated_on: Mapped[date | None] = mapped_column(sa.Date)  # the last day it was
 
     finding = relationship("Finding")
     unit = relationship("Unit")
 
-    __table_args__ = (sa.Index("ix_cases_unit_status", "unit_id", "status"),)
+    __table_args__ = (sa.Index("ix_cases_unit_status", "unit_id", "status"),
+                      sa.Index("ix_cases_deadline", "deadline"))
+
+
+class Notice(Model):
+    """What a unit's contacts or the supervision group are told: a case was notified to
+    them, or went overdue. Shown on their start page until read."""
+
+    __tablename__ = "notices"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+                                    primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    kind: Mapped[str] = mapped_column(sa.String(32), nullable=False)  # notified, overdue
+    case_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("cases.id"), nullable=False)
+    # Who is told: a unit's contacts, or everyone of a role.
+    unit_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("units.id"))
+    role: Mapped[str | None] = mapped_column(sa.String(16))
+
+    case = relationship("Case")
+
+    __table_args__ = (sa.Index("ix_notices_unit", "unit_id", "at"),
+                      sa.Index("ix_notices_role", "role", "at"))
 
 
 class Rectification(Record, Deletable, Model):

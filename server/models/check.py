@@ -48,6 +48,9 @@ class Finding(Record, Deletable, Model):
         enum(*FINDING_STATES, name="finding_state"), nullable=False, default="pending"
     )
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_note: Mapped[str | None] = mapped_column(sa.Text)  # why it was dismissed
+    decided_by: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id"), nullable=False)
 
     check = relationship("Check")

@@ -40,6 +40,8 @@ class Evidence(Record, Deletable, Model):
         enum(*REVIEW_STATES, name="review_state"), nullable=False, default="pending"
     )
     review_note: Mapped[str | None] = mapped_column(sa.Text)
+    reviewed_by: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     media: Mapped[dict | None] = mapped_column(JSON)
     geofence: Mapped[str | None] = mapped_column(enum(*GEOFENCE_VERDICTS, name="geofence"))
     distance_m: Mapped[float | None] = mapped_column(sa.Float)
@@ -60,6 +62,7 @@ class Evidence(Record, Deletable, Model):
         sa.CheckConstraint("size >= 0", name="size_not_negative"),
         sa.Index("ix_evidence_check_id", "check_id"),
         sa.Index("ix_evidence_state", "state"),
+        sa.Index("ix_evidence_review_queue", "review_state", "created_at"),
     )
 
 

@@ -2,6 +2,7 @@
 
 from flask_babel import gettext as _
 
+from ..audit.chain import record
 from ..auth.services import password_hash
 from ..errors import Problem
 from ..extensions import db
@@ -28,7 +29,7 @@ def unit_by_code(code: str) -> Unit | None:
 
 
 def create_user(username: str, role: str, password: str, *, name: str | None = None,
-                unit_code: str | None = None) -> User:
+                unit_code: str | None = None, by=None) -> User:
     """Create a user; 422 for an unknown role or unit, 409 for a taken username."""
     username = username.strip()
     if not username:
@@ -51,4 +52,6 @@ def create_user(username: str, role: str, password: str, *, name: str | None = N
                 unit_id=unit.id if unit else None, password_hash=password_hash(password))
     db.session.add(user)
     db.session.flush()
+    record("user_created", actor=by, subject=user,
+           detail={"username": user.username, "role": role, "unit": unit_code})
     return user
