@@ -12,7 +12,8 @@ from .sync import AppliedMutation, FeedRow
 from .user import Device, LoginFailure, User
 
 __all__ = [
-    "AppliedMutation", "AuditEvent", "AuditHead", "Bulletin", "Case", "Category", "Check", "Device",
-    "Evidence", "FeedRow", "Finding", "LoginFailure", "Model", "Notice", "Plan", "Rectification", "Site",
-    "Unit", "Upload", "User", "plan_assignees", "plan_sites", "utcnow",
+    "AppliedMutation", "AuditEvent", "AuditHead", "Bulletin", "Case", "Category", "Check",
+    "Device", "Evidence", "FeedRow", "Finding", "LoginFailure", "Model", "Notice", "Plan",
+    "Rectification", "Site", "Unit", "Upload", "User", "plan_assignees", "plan_sites",
+    "utcnow",
 ]
