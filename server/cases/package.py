@@ -1,0 +1,411 @@
+"""The evidence package of a case: one ZIP holding every original and derived file, a
+manifest naming each file's sha256 and the case's custody trail, and a page to read it.
+
+Files are copied from storage a megabyte at a time, so a package of long videos takes no
+more memory than one of photos. The manifest is the package's seal: ``verify_package``
+checks every file against it, and the audit event of the packaging keeps the manifest's
+own sha256 in the hash chain: a manifest rewritten to match changed files no longer
+matches that event. Nothing of the plan reaches the package: a covert check's plan stays secret.
+"""
+
+import hashlib
+import json
+import lzma
+import uuid
+import zipfile
+import zlib
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import jinja2
+import sqlalchemy as sa
+
+from media.sniff import HEAD_SIZE, sniff
+from media.storage import CHUNK, InvalidKey, NotFound, derivative_key
+
+from ..audit.chain import body_of, record
+from ..evidence.storage import storage
+from ..extensions import db
+from ..models import AuditEvent, AuditHead, Case, Evidence, Rectification, User, utcnow
+
+MANIFEST = "manifest.json"
+INDEX = "index.html"
+MAX_MANIFEST = 64 * 1024 * 1024  # some kilobytes per evidence: room for a hundred thousand
+THUMBNAILS = ("thumb.jpg", "poster.jpg")  # what the page shows for a photo, for a video
+_EXTENSIONS = {"jpeg": "jpg"}  # where a format's usual extension is not its name
+
+
+@dataclass
+class Packaged:
+    """What ``write_package`` wrote."""
+
+    files: int  # listed in the manifest: everything but the manifest itself
+    manifest_sha256: str
+    missing: list[str]  # ids of evidence whose file never arrived
+    mismatched: list[str]  # ids of evidence whose stored file is not the one recorded
+
+
+def write_package(case: Case, out, *, actor=None) -> Packaged:
+    """Write the package of ``case`` to ``out`` (a path or a writable binary file) and
+    queue its audit event; the caller commits."""
+    when = utcnow()
+    finding = case.finding
+    rectifications = _rectifications(case)
+    files: dict[str, str] = {}
+    with zipfile.ZipFile(out, "w") as zf:
+        entries = [_pack(zf, evidence, of, files, when)
+                   for evidence, of in _evidence_of(finding, rectifications)]
+        manifest = _manifest(case, finding, rectifications, entries, when)
+        page = _PAGE.render(_page_context(manifest)).encode()
+        files[INDEX] = _write(zf, INDEX, [page], when)
+        manifest["files"] = dict(sorted(files.items()))
+        data = json.dumps(manifest, ensure_ascii=False, indent=2, default=_plain).encode()
+        _write(zf, MANIFEST, [data], when)
+    packaged = Packaged(len(files), hashlib.sha256(data).hexdigest(),
+                        [e["id"] for e in entries if e["missing"]],
+                        [e["id"] for e in entries if e["stored_sha256"]])
+    record("case_packaged", actor=actor, subject=case,
+           detail={"files": packaged.files, "manifest_sha256": packaged.manifest_sha256})
+    return packaged
+
+
+# --- What goes in -----------------------------------------------------------------------
+
+def _rectifications(case: Case) -> list[Rectification]:
+    return list(db.session.scalars(sa.select(Rectification).where(
+        Rectification.case_id == case.id, Rectification.deleted_at.is_(None))
+        .order_by(Rectification.created_at, Rectification.id)))
+
+
+def _evidence_of(finding, rectifications) -> list[tuple[Evidence, str]]:
+    """The finding's evidence (linked to it, or listed by it), then the rectifications',
+    each with what it is evidence of. A rectification's ``evidence_ids`` are not
+    followed: only evidence the unit could link to it is its own (``rules._link_evidence``)."""
+    listed = set()
+    for value in finding.evidence_ids or []:
+        try:
+            listed.add(uuid.UUID(str(value)))
+        except ValueError:
+            continue  # a phone's malformed id names no evidence
+    found = db.session.scalars(sa.select(Evidence).where(sa.or_(
+        Evidence.finding_id == finding.id, Evidence.id.in_(listed),
+        Evidence.rectification_id.in_([r.id for r in rectifications])),
+        Evidence.deleted_at.is_(None)))
+    tagged = [(e, "finding" if e.finding_id == finding.id or e.id in listed
+               else "rectification") for e in found]
+    return sorted(tagged, key=lambda pair: (pair[1] != "finding", pair[0].created_at,
+                                            pair[0].id))
+
+
+def _pack(zf, evidence, of, files, when) -> dict:
+    """Copy the evidence's files into the zip; return its manifest entry."""
+    path, digest = _pack_original(zf, evidence, when)
+    entry = _describe(evidence) | {"of": of, "original": path, "missing": path is None,
+                                   "stored_sha256": None}
+    if path is not None:
+        files[path] = digest
+        if digest != evidence.sha256:
+            entry["stored_sha256"] = digest  # not the file the phone captured
+    entry["derivatives"] = {}
+    for name in sorted(evidence.derivatives or {}):
+        derived = _pack_derivative(zf, evidence.id, name, when)
+        if derived is not None:  # a lost derivative can be made again; an original cannot
+            entry["derivatives"][name] = derived[0]
+            files[derived[0]] = derived[1]
+    return entry
+
+
+def _pack_original(zf, evidence, when) -> tuple[str | None, str | None]:
+    """(path in the zip, sha256 of the bytes copied); (None, None) without a stored file.
+    The extension comes from the file's first bytes, never from the phone's filename."""
+    store = storage()
+    if not evidence.storage_key:
+        return None, None
+    try:
+        size = store.size(evidence.storage_key)
+        source = store.open(evidence.storage_key)
+    except NotFound:
+        return None, None
+    with source:
+        head = source.read(CHUNK)
+        found = sniff(head[:HEAD_SIZE])
+        extension = _EXTENSIONS.get(found.name, found.name) if found else "bin"
+        path = f"originals/{evidence.id}.{extension}"
+        rest = iter(lambda: source.read(CHUNK), b"")
+        return path, _write(zf, path, _chain(head, rest), when, size=size)
+
+
+def _pack_derivative(zf, evidence_id, name, when) -> tuple[str, str] | None:
+    store = storage()
+    try:
+        key = derivative_key(evidence_id, name)
+        size, chunks = store.size(key), store.stream(key)
+    except (InvalidKey, NotFound):
+        return None
+    path = f"derivatives/{evidence_id}/{name}"
+    return path, _write(zf, path, chunks, when, size=size)
+
+
+def _chain(head: bytes, rest):
+    yield head
+    yield from rest
+
+
+def _write(zf, path: str, chunks, when: datetime, *, size: int | None = None) -> str:
+    """Stream ``chunks`` into the zip as ``path``; return their sha256. Media are stored
+    as they are (they are compressed already); text is deflated."""
+    info = zipfile.ZipInfo(path, date_time=when.timetuple()[:6])
+    info.compress_type = zipfile.ZIP_DEFLATED if size is None else zipfile.ZIP_STORED
+    if size is not None:
+        info.file_size = size  # zipfile chooses ZIP64 from it, before the first byte
+    digest = hashlib.sha256()
+    with zf.open(info, "w") as target:
+        for chunk in chunks:
+            digest.update(chunk)
+            target.write(chunk)
+    return digest.hexdigest()
+
+
+# --- The manifest -----------------------------------------------------------------------
+
+def _describe(evidence: Evidence) -> dict:
+    return {"id": str(evidence.id), "kind": evidence.kind,
+            "rectification_id": evidence.rectification_id, "sha256": evidence.sha256,
+            "size": evidence.size, "filename": evidence.filename,
+            "captured_at": evidence.captured_at, "location": evidence.location,
+            "media": evidence.media, "geofence": evidence.geofence,
+            "distance_m": evidence.distance_m, "flags": evidence.flags or [],
+            "review_state": evidence.review_state, "review_note": evidence.review_note,
+            "reviewed_by": str(evidence.reviewed_by) if evidence.reviewed_by else None,
+            "reviewed_at": evidence.reviewed_at}
+
+
+def _manifest(case, finding, rectifications, entries, when) -> dict:
+    custody, head = _custody(case, finding, rectifications, entries)
+    names = _names({e["reviewed_by"] for e in entries} | {e["actor_id"] for e in custody})
+    for entry in entries:
+        entry["reviewed_by"] = names.get(entry["reviewed_by"])
+    for event in custody:
+        event["actor"] = names.get(event["actor_id"])
+    category = finding.category
+    return {
+        "format": "mingcha-evidence-package/1", "packaged_at": when,
+        "case": {"id": case.id, "status": case.status, "unit": case.unit.name,
+                 "leader": case.leader_name, "deadline": case.deadline,
+                 "overdue": case.overdue},
+        "finding": {"id": finding.id, "category": category.name_zh,
+                    "category_code": category.code, "severity": finding.severity,
+                    "description": finding.description, "site": finding.check.site.name},
+        "rectifications": [{"id": r.id, "report": r.report, "submitted_at": r.submitted_at}
+                           for r in rectifications],
+        "evidence": entries,
+        "custody": {"events": custody, "chain_head": head},
+    }
+
+
+def _custody(case, finding, rectifications, entries) -> tuple[list[dict], dict]:
+    """The chain's events about the case and its records, each with the fields its hash
+    covers (``audit.chain.body_of``), so a reader can recompute the links."""
+    subjects = {"case": [case.id], "finding": [finding.id],
+                "evidence": [e["id"] for e in entries],
+                "rectification": [r.id for r in rectifications]}
+    about = [sa.and_(AuditEvent.subject_type == kind,
+                     AuditEvent.subject_id.in_([str(i) for i in ids]))
+             for kind, ids in subjects.items() if ids]
+    events = db.session.scalars(sa.select(AuditEvent).where(sa.or_(*about))
+                                .order_by(AuditEvent.id))
+    custody = [body_of(e.id, {"at": e.at, "actor_id": e.actor_id, "action": e.action,
+                              "subject_type": e.subject_type, "subject_id": e.subject_id,
+                              "detail": e.detail})
+               | {"hash": e.hash, "prev_hash": e.prev_hash} for e in events]
+    head = db.session.execute(sa.select(AuditHead.last_id, AuditHead.last_hash)
+                              .where(AuditHead.id == 1)).first()
+    return custody, {"id": head[0] if head else 0, "hash": (head[1] if head else "") or None}
+
+
+def _names(ids: set) -> dict[str, str]:
+    """User ids, as the manifest writes them, to names."""
+    wanted = [uuid.UUID(i) for i in ids if i is not None]
+    return {str(user_id): name for user_id, name in db.session.execute(
+        sa.select(User.id, User.name).where(User.id.in_(wanted)))}
+
+
+def _plain(value):
+    """JSON for the values records hold."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+# --- Verify -----------------------------------------------------------------------------
+
+# What reading a damaged or hostile zip raises: a bad CRC or header (BadZipFile), bad
+# deflate data (zlib.error), an unknown compression method (NotImplementedError), an
+# encrypted entry (RuntimeError), a truncated file (EOFError), bad JSON (ValueError).
+_UNREADABLE = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, lzma.LZMAError,
+               NotImplementedError, RuntimeError, EOFError, OSError, ValueError)
+
+
+@dataclass
+class Examined:
+    """What ``examine_package`` found."""
+
+    files: int  # listed in the manifest
+    problems: list[str]
+    manifest_sha256: str | None = None  # to compare with the case_packaged audit event
+
+
+def verify_package(path) -> list[str]:
+    """What is wrong with the package at ``path``: files changed, added or removed since
+    its manifest was written; a broken zip or manifest. Empty when intact."""
+    return examine_package(path).problems
+
+
+def examine_package(path) -> Examined:
+    """Check every file of the package against its manifest."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            listed = _listed(zf)
+            if isinstance(listed, str):
+                return Examined(0, [listed])
+            return Examined(len(listed), _compare(zf, listed), _digest(zf, MANIFEST))
+    except _UNREADABLE as problem:
+        return Examined(0, [f"not a readable zip file: {problem}"])
+
+
+def _listed(zf) -> dict | str:
+    """The manifest's ``files`` map, or the problem that keeps it from being read."""
+    try:
+        info = zf.getinfo(MANIFEST)
+        if info.file_size > MAX_MANIFEST:  # zipfile reads no more than the size it states
+            return f"changed: {MANIFEST} is {info.file_size:,} bytes, too large for a manifest"
+        manifest = json.loads(zf.read(info))
+    except KeyError:
+        return f"removed: {MANIFEST} (the package has no manifest)"
+    except _UNREADABLE as problem:  # ValueError: not JSON, not UTF-8
+        return f"changed: {MANIFEST} cannot be read ({problem})"
+    files = manifest.get("files") if isinstance(manifest, dict) else None
+    if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
+        return f"changed: {MANIFEST} has no list of files"
+    return files
+
+
+def _compare(zf, listed: dict) -> list[str]:
+    problems, seen = [], set()
+    for info in zf.infolist():
+        name = info.filename
+        if name == MANIFEST and name not in seen:
+            seen.add(name)
+            continue
+        if name not in listed or name in seen:  # a second entry of one name is added too
+            problems.append(f"added: {name}")
+        elif _digest(zf, info) != listed[name]:
+            problems.append(f"changed: {name}")
+        seen.add(name)
+    problems += [f"removed: {name}" for name in listed if name not in seen]
+    return problems
+
+
+def _digest(zf, info) -> str | None:
+    """The sha256 of an entry; None when it cannot be read (a byte changed in place
+    fails zip's own CRC)."""
+    digest = hashlib.sha256()
+    try:
+        with zf.open(info) as source:
+            while chunk := source.read(CHUNK):
+                digest.update(chunk)
+    except _UNREADABLE:
+        return None
+    return digest.hexdigest()
+
+
+# --- The page ---------------------------------------------------------------------------
+
+LABELS = {
+    "photo": "照片", "audio": "录音", "video": "视频",
+    "general": "一般问题", "major": "重大问题",
+    "inside": "围栏内", "outside": "围栏外", "unknown": "无法判断",
+    "pending": "待审核", "accepted": "采信", "needs_info": "需补充", "rejected": "不采信",
+    "open": "已立案", "notified": "已通知", "rectifying": "整改中", "submitted": "已提交整改",
+    "verified": "已核实", "closed": "已办结", "reopened": "已重新打开",
+}
+
+
+def _page_context(manifest: dict) -> dict:
+    """The manifest as the page shows it: plain JSON values, each evidence's thumbnail."""
+    plain = json.loads(json.dumps(manifest, default=_plain))
+    for entry in plain["evidence"]:
+        entry["thumbnail"] = next((entry["derivatives"][n] for n in THUMBNAILS
+                                   if n in entry["derivatives"]), None)
+    return plain | {"label": lambda code: LABELS.get(code, code or "—"),
+                    "as_json": lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True)}
+
+
+# Autoescaped: descriptions, notes and reports are what people typed.
+_PAGE = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined).from_string("""\
+<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8">
+<title>案件证据包 Evidence package · {{ case.unit }}</title>
+<style>body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse;
+margin-bottom:1.5em}th,td{border:1px solid #bbb;padding:.3em .5em;text-align:left;
+vertical-align:top}img{max-width:160px}code{font-size:.8em;word-break:break-all}</style>
+</head><body>
+<h1>案件证据包 <small>Evidence package</small></h1>
+<p>生成时间 Packaged at {{ packaged_at }}。每个文件的 SHA-256 见 manifest.json；
+用 <code>manage.py verify-package</code> 核验。</p>
+<h2>案件 Case</h2>
+<table>
+<tr><th>编号 ID</th><td><code>{{ case.id }}</code></td></tr>
+<tr><th>状态 Status</th><td>{{ label(case.status) }} ({{ case.status }})</td></tr>
+<tr><th>责任单位 Unit</th><td>{{ case.unit }}</td></tr>
+<tr><th>包挂领导 Leader</th><td>{{ case.leader or "—" }}</td></tr>
+<tr><th>整改期限 Deadline</th><td>{{ case.deadline }}{% if case.overdue %}
+（已逾期 overdue）{% endif %}</td></tr>
+</table>
+<h2>问题 Finding</h2>
+<table>
+<tr><th>类别 Category</th><td>{{ finding.category }}</td></tr>
+<tr><th>性质 Severity</th><td>{{ label(finding.severity) }}</td></tr>
+<tr><th>地点 Site</th><td>{{ finding.site }}</td></tr>
+<tr><th>描述 Description</th><td>{{ finding.description }}</td></tr>
+</table>
+{% if rectifications %}<h2>整改报告 Rectifications</h2>
+<table><tr><th>提交时间 Submitted</th><th>报告 Report</th></tr>
+{% for r in rectifications %}<tr><td>{{ r.submitted_at or "—" }}</td><td>{{ r.report }}</td>
+</tr>{% endfor %}</table>{% endif %}
+<h2>证据 Evidence</h2>
+<table><tr><th>文件 File</th><th>类型 Kind</th><th>来源 Of</th><th>拍摄时间 Captured</th>
+<th>地理围栏 Geofence</th><th>提示 Flags</th><th>SHA-256</th></tr>
+{% for e in evidence %}<tr>
+<td>{% if e.original %}<a href="{{ e.original }}">{% if e.thumbnail %}<img
+src="{{ e.thumbnail }}" alt="{{ e.filename or e.id }}">{% else %}{{ e.filename or e.id }}
+{% endif %}</a>{% else %}文件未收到 file never arrived{% endif %}</td>
+<td>{{ label(e.kind) }}</td>
+<td>{{ "整改 rectification" if e.of == "rectification" else "检查 check" }}</td>
+<td>{{ e.captured_at or "—" }}</td>
+<td>{{ label(e.geofence) }}{% if e.distance_m is not none %}，{{ e.distance_m | round | int }} m
+{% endif %}</td>
+<td>{% for f in e.flags %}{{ f.flag }} {% endfor %}</td>
+<td><code>{{ e.sha256 }}</code>{% if e.stored_sha256 %}<br><strong>存储文件与记录不符
+stored file differs: <code>{{ e.stored_sha256 }}</code></strong>{% endif %}</td>
+</tr>{% endfor %}</table>
+<h2>审核决定 Decisions</h2>
+<table><tr><th>证据 Evidence</th><th>结论 Decision</th><th>意见 Note</th><th>审核人 By</th>
+<th>时间 At</th></tr>
+{% for e in evidence %}<tr><td><code>{{ e.id }}</code></td><td>{{ label(e.review_state) }}</td>
+<td>{{ e.review_note or "" }}</td><td>{{ e.reviewed_by or "—" }}</td>
+<td>{{ e.reviewed_at or "—" }}</td></tr>{% endfor %}</table>
+<h2>保管链 Custody</h2>
+<p>审计链头 Chain head at packaging: 事件 event {{ custody.chain_head.id }},
+<code>{{ custody.chain_head.hash or "—" }}</code></p>
+<table><tr><th>#</th><th>时间 At</th><th>操作人 Actor</th><th>操作 Action</th>
+<th>对象 Subject</th><th>详情 Detail</th><th>哈希 Hash</th></tr>
+{% for ev in custody.events %}<tr><td>{{ ev.id }}</td><td>{{ ev.at }}</td>
+<td>{{ ev.actor or "系统 system" }}</td><td>{{ ev.action }}</td>
+<td>{{ ev.subject_type }} <code>{{ ev.subject_id }}</code></td>
+<td><code>{{ as_json(ev.detail) }}</code></td><td><code>{{ ev.hash }}</code></td></tr>
+{% endfor %}</table>
+</body></html>
+""")
