@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from .errors import Problem
-from .extensions import db, login_manager
+from .extensions import csrf, db, login_manager
 from .models import Device, User, utcnow
 from .roles import ALL
 
@@ -77,15 +77,36 @@ def _api_user() -> User | None:
     return device.user
 
 
+def _session_user() -> User | None:
+    return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+def _desk_session_user() -> User | None:
+    """A desk action called from a signed-in browser page: the session's user, and for a
+    change the page's CSRF token (header ``X-CSRFToken``), as a form would send it."""
+    user = _session_user()
+    if user is not None and request.method not in ("GET", "HEAD", "OPTIONS"):
+        csrf.protect()
+    return user
+
+
 def current_actor() -> User | None:
-    """The user behind this request, or None: token for the API, session for pages."""
+    """The user behind this request, or None: token for the API, session for pages; the
+    desk's actions take either."""
     if "actor" not in g:
-        if request.path.startswith("/api/"):
-            g.actor = _api_user()
+        if not request.path.startswith("/api/"):
+            g.actor = _session_user()
+        elif _bearer_token() is None and _takes_sessions():
+            g.actor = _desk_session_user()
         else:
-            g.actor = current_user._get_current_object() if current_user.is_authenticated else None
+            g.actor = _api_user()
         g.actor_id = str(g.actor.id) if g.actor is not None else "-"  # for the log line
     return g.actor
+
+
+def _takes_sessions() -> bool:
+    view = current_app.view_functions.get(request.endpoint)
+    return getattr(view, "sessions", False)
 
 
 def authorise():

@@ -75,7 +75,8 @@ def _evidence(user):
         return Evidence.check_id.in_(_own_checks(user))
     if user.role == "unit":
         of_cases = sa.select(Rectification.id).where(Rectification.case_id.in_(_unit_cases(user)))
-        return sa.or_(Evidence.finding_id.in_(_published_findings(user)),
+        return sa.or_(sa.and_(Evidence.finding_id.in_(_published_findings(user)),
+                              Evidence.review_state == "accepted"),
                       Evidence.rectification_id.in_(of_cases),
                       Evidence.created_by == user.id)
     return sa.false()
@@ -148,7 +149,8 @@ def _evidence_keys(record: Evidence) -> set[str]:
     # Relationships, not ids: a record made earlier in the same push has no ids yet.
     if record.check is not None:
         keys.add(f"sup:{record.check.created_by}")
-    keys |= _finding_units(record.finding)
+    if record.review_state == "accepted":  # a unit sees only what a reviewer accepted
+        keys |= _finding_units(record.finding)
     if record.rectification is not None:
         keys |= _case_units(record.rectification.case)
     return keys

@@ -9,6 +9,7 @@ from rq import Worker
 from rq.serializers import JSONSerializer
 
 from . import jobs
+from .cases.services import escalate
 from .evidence.jobs import requeue
 from .extensions import db
 
@@ -38,9 +39,13 @@ class AppWorker(Worker):
 
 
 def sweep(app):
+    """Every few minutes on every worker: queue what waits, mark cases gone overdue (a
+    case is marked once; several workers at once skip each other's rows)."""
     with app.app_context():
         try:
             requeue()
+            escalate()
+            db.session.commit()
         finally:
             db.session.remove()
 

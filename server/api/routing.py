@@ -28,9 +28,12 @@ class Operation:
 class ApiBlueprint(Blueprint):
     """A blueprint that remembers its operations for the OpenAPI document."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, sessions: bool = False, **kwargs):
+        """``sessions``: a signed-in browser may call it too (with its CSRF token), as
+        well as a bearer token; the desk's actions are such."""
         super().__init__(*args, **kwargs)
         self.operations: list[Operation] = []
+        self.sessions = sessions
 
     def operation(self, rule: str, method: str, *, summary: str, roles, body=None, query=None,
                   responses=None, tag: str = "", description: str = ""):
@@ -49,6 +52,7 @@ class ApiBlueprint(Blueprint):
                 return view(**kwargs)
 
             handler.access = op.roles
+            handler.sessions = self.sessions
             self.add_url_rule(rule, endpoint=op.endpoint, view_func=handler, methods=[method])
             self.operations.append(op)
             return handler

@@ -1,4 +1,5 @@
-"""`manage.py case package CASE_ID --out FILE.zip` and `manage.py verify-package FILE.zip`."""
+"""`manage.py case package CASE_ID --out FILE.zip`, `manage.py verify-package FILE.zip` and
+`manage.py cases escalate`."""
 
 import contextlib
 import os
@@ -11,6 +12,7 @@ from flask.cli import with_appcontext
 
 from ..extensions import db
 from ..models import Case
+from . import services
 from .package import examine_package, write_package
 
 
@@ -67,6 +69,21 @@ def _write_whole(case_: Case, fd: int, partial: str, out: str):
             os.unlink(partial)
         raise
     return packaged
+
+
+@click.group("cases")
+def cases():
+    """All cases at once."""
+
+
+@cases.command("escalate")
+@with_appcontext
+def escalate():
+    """Mark cases whose deadline passed while the unit owed work, and tell the unit and
+    the compilers (daily from cron; every worker also does it as it sweeps)."""
+    marked = services.escalate()
+    db.session.commit()
+    click.echo(f"{marked} case(s) newly overdue")
 
 
 @click.command("verify-package")

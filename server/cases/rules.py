@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 
 from sync.records import APPEND_ONLY
 
+from ..audit.chain import record
 from ..extensions import db
 from ..models import Case, Evidence, Finding, Rectification, Unit
 from ..roles import REVIEWERS
@@ -34,6 +35,8 @@ class CaseRules:
         case = new_record(Case, id=entity_id, finding_id=finding.id, unit_id=unit.id,
                           status="open", leader_name=unit.leader_name,
                           deadline=fields["deadline"], overdue=False)
+        record("case_opened", actor=user, subject=case,
+               detail={"finding_id": str(finding.id), "via": "sync"})
         self.update(ctx, case, {k: v for k, v in fields.items() if k != "status"})
         if fields.get("status") not in (None, "open"):
             move(user, case, fields["status"])
@@ -75,6 +78,8 @@ class RectificationRules:
         rect = new_record(Rectification, id=entity_id, case_id=case.id, report="",
                           evidence_ids=[], created_by=user.id)
         self.update(ctx, rect, fields)
+        record("rectification_reported", actor=user, subject=case,
+               detail={"rectification_id": str(entity_id), "report": rect.report})
         return rect
 
     def may_change(self, ctx: PushContext, rect):

@@ -10,7 +10,7 @@ from .. import jobs
 from ..audit.cli import audit
 from ..auth.cli import user
 from ..auth.services import purge_login_failures
-from ..cases.cli import case, verify_package
+from ..cases.cli import case, cases, verify_package
 from ..demo.cli import demo
 from ..errors import Problem
 from ..evidence.jobs import requeue as requeue_media
@@ -101,7 +101,7 @@ def requeue():
 
 def init_app(app):
     for command in (init_db, create_user, user, housekeeping, requeue, import_registry, demo,
-                    phone, audit, case, verify_package):
+                    phone, audit, case, cases, verify_package):
         app.cli.add_command(command)
 
 

@@ -10,6 +10,7 @@ from media.storage import derivative_key
 
 from ..api.records import to_data
 from ..api.routing import ApiBlueprint
+from ..audit.chain import record
 from ..errors import Problem
 from ..extensions import db
 from ..models import Evidence
@@ -17,12 +18,13 @@ from ..roles import ALL
 from ..visibility import can_see
 from .storage import storage
 
-bp = ApiBlueprint("evidence", __name__, url_prefix="/api/v1/evidence")
+# The desk's pages show these files too: a signed-in browser may read them.
+bp = ApiBlueprint("evidence", __name__, url_prefix="/api/v1/evidence", sessions=True)
 MIMES = {".jpg": "image/jpeg", ".mp4": "video/mp4", ".m4a": "audio/mp4"}
 DERIVATIVE = re.compile(r"^[a-z0-9_-]{1,32}\.(jpg|mp4|m4a)$")
 
 
-def _visible(evidence_id: str) -> Evidence:
+def visible_evidence(evidence_id: str) -> Evidence:
     try:
         evidence = db.session.get(Evidence, uuid.UUID(evidence_id))
     except ValueError:
@@ -39,7 +41,12 @@ def _visible(evidence_id: str) -> Evidence:
 def show(evidence_id: str):
     """`state` tells whether the file arrived and was processed (`processing`, `ready`,
     `failed` with `failure`)."""
-    evidence = _visible(evidence_id)
+    return evidence_answer(visible_evidence(evidence_id))
+
+
+def evidence_answer(evidence: Evidence) -> dict:
+    """The record as pulled, plus the URLs of its files."""
+    evidence_id = str(evidence.id)
     data = to_data(evidence)
     data["urls"] = {name: url_for("evidence.derivative", evidence_id=evidence_id, name=name)
                     for name in (evidence.derivatives or {})}
@@ -78,12 +85,23 @@ def _send(key: str, mimetype: str) -> Response:
               responses={200: "The whole file", 206: "The requested range",
                          404: "Not yours, or not uploaded yet", 416: "Range not satisfiable"})
 def original(evidence_id: str):
-    """The bytes exactly as the phone sent them; their sha256 is the record's `sha256`."""
-    evidence = _visible(evidence_id)
+    """The bytes exactly as the phone sent them; their sha256 is the record's `sha256`.
+    A unit contact gets only the originals it sent itself: the files of a check carry
+    the phone's metadata (EXIF), and a unit sees those checks' derived files instead.
+    Every read from the first byte is written to the audit trail."""
+    evidence = visible_evidence(evidence_id)
+    if g.actor.role == "unit" and evidence.created_by != g.actor.id:
+        raise Problem(404, _("Not found"), _("No such evidence."))
     if not evidence.storage_key:
         raise Problem(404, _("Not uploaded yet"), _("The file of this evidence has not "
                                                     "arrived."))
-    return _send(evidence.storage_key, "application/octet-stream")
+    key = evidence.storage_key
+    if request.method != "HEAD" and _range(storage().size(key))[1] == 0:
+        db.session.commit()  # end the read: on SQLite the trail's write begins afresh
+        record("original_viewed", actor=g.actor, subject_type="evidence",
+               subject_id=evidence_id, detail={"range": request.headers.get("Range")})
+        db.session.commit()
+    return _send(key, "application/octet-stream")
 
 
 @bp.operation("/<evidence_id>/files/<name>", "GET", summary="A derived file: thumbnail, "
@@ -92,7 +110,7 @@ def original(evidence_id: str):
                          404: "No such derived file", 416: "Range not satisfiable"})
 def derivative(evidence_id: str, name: str):
     """Names as listed in the record's `derivatives`."""
-    evidence = _visible(evidence_id)
+    evidence = visible_evidence(evidence_id)
     if not DERIVATIVE.match(name) or name not in (evidence.derivatives or {}):
         raise Problem(404, _("Not found"), _("No such derived file."))
     return _send(derivative_key(evidence.id, name), MIMES["." + name.rsplit(".", 1)[1]])

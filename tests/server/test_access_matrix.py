@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from server.access import PUBLIC
-from server.roles import ALL, ROLES
+from server.roles import ALL, REVIEWERS, ROLES, STAFF
 
 EXPECTED = {
     "api.openapi": PUBLIC,
@@ -33,6 +33,11 @@ EXPECTED = {
     "web.logout": ALL,
     "web.set_language": PUBLIC,
     "web.index": ALL,
+    "review.review": REVIEWERS,
+    "cases.confirm": REVIEWERS,
+    "cases.dismiss": REVIEWERS,
+    "cases.transition": REVIEWERS | {"unit", "inspector"},
+    "cases.cases": STAFF | {"unit"},
 }
 SAMPLES = {"uuid": str(uuid.uuid4()), "code": "en"}
 

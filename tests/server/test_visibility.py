@@ -29,9 +29,16 @@ def bureau(make):
             "check_a": check_a, "check_b": check_b, "check_i": check_i,
             "published": published, "unpublished": unpublished, "other_unit": other_unit,
             "case": case, "contact": contact, "rect": rect,
-            "ev_published": make.evidence(check_a, published),
+            "ev_published": _accepted(make.evidence(check_a, published)),
+            "ev_published_pending": make.evidence(check_a, published),
             "ev_unpublished": make.evidence(check_a, unpublished),
             "ev_b": make.evidence(check_b, other_unit)}
+
+
+def _accepted(evidence):
+    evidence.review_state = "accepted"
+    db.session.commit()
+    return evidence
 
 
 def seen(user, model):
@@ -46,7 +53,8 @@ def test_supervisor_sees_only_own_checks_findings_evidence_and_assigned_plans(bu
     a = bureau["sup_a"]
     assert seen(a, Check) == ids(bureau["check_a"])
     assert seen(a, Finding) == ids(bureau["published"], bureau["unpublished"])
-    assert seen(a, Evidence) == ids(bureau["ev_published"], bureau["ev_unpublished"])
+    assert seen(a, Evidence) == ids(bureau["ev_published"], bureau["ev_unpublished"],
+                                    bureau["ev_published_pending"])
     assert seen(a, Plan) == ids(bureau["plan"])
     assert seen(a, Case) == set() and seen(a, Rectification) == set()
     b = bureau["sup_b"]

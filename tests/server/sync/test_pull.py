@@ -105,11 +105,14 @@ def test_a_plan_taken_away_then_edited_still_reaches_its_former_assignee_as_a_de
     assert [(c["type"], c["op"]) for c in p.pull()] == [("plan", "delete")]
 
 
-def test_publishing_a_finding_brings_it_and_its_case_to_the_unit(phone, make):
+def test_publishing_a_finding_brings_it_its_accepted_evidence_and_its_case_to_the_unit(
+        phone, make):
     office = make.unit(name="行政审批科")
     check = make.check(make.user("supervisor"), make.site(office))
     finding = make.finding(check)
     evidence = make.evidence(check, finding)
+    evidence.review_state = "accepted"
+    make.evidence(check, finding)  # not accepted (yet): the unit never sees it
     contact = phone(make.user("unit", unit=office))
     before = contact.state()
     assert not any(kind in ("finding", "evidence", "check", "plan") for kind, _ in before)

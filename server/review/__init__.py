@@ -1,0 +1,1 @@
+"""The review console: the queue of evidence awaiting a reviewer, and their decisions."""
