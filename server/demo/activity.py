@@ -1,11 +1,12 @@
-"""A month of demo activity: checks, findings, cases and rectifications. Flush, never commit."""
+"""A month of demo activity: checks and findings. Adds, never flushes: the month is written
+at once (services.load_demo)."""
 
 import math
 import random
 from datetime import date, datetime, time, timedelta, timezone
 
 from ..extensions import db
-from ..models import Case, Category, Check, Finding, Plan, Rectification, Site, User
+from ..models import Category, Check, Finding, Plan, Site, User
 from . import data
 
 # China keeps +08:00 all year (no DST since 1991): a fixed offset is exact and needs no tzdata.
@@ -14,7 +15,7 @@ MONTH = 30  # days of history before today
 FINDING_SHARE = 0.3  # of checks that note a problem
 OUTSIDE_CHECKS = 5  # phones whose position fell just outside the geofence
 PUBLISH_AFTER = timedelta(days=8)  # older findings have been reviewed and published
-PUBLISHED = 6
+PUBLISHED = 7
 WINDOW_SITES = {"JG08"}  # the service window, where the public is served
 METRES_PER_DEGREE = 111_320
 
@@ -142,7 +143,6 @@ def add_findings(rng: random.Random, now: datetime, checks: list[Check]) -> list
             created_at=check.received_at, updated_at=check.received_at))
     _review(rng, now, findings)
     db.session.add_all(findings)
-    db.session.flush()
     return findings
 
 
@@ -178,48 +178,10 @@ def _review(rng, now: datetime, findings: list[Finding]):
 
 def _publication(finding: Finding, now: datetime) -> datetime:
     """Ten o'clock two days after the check, or the next working day."""
-    return min(_at(finding.check.started_at + timedelta(days=2), time(10)), now)
+    return min(on_working_day(finding.check.started_at + timedelta(days=2), time(10)), now)
 
 
-def open_cases(now: datetime, findings: list[Finding], users: dict[str, User]) -> list[Case]:
-    """A case for each published finding; most units answer in time, some let it slip."""
-    contacts = {user.unit_id: user for user in users.values() if user.role == "unit"}
-    published = sorted((f for f in findings if f.published_at), key=lambda f: f.published_at)
-    cases = []
-    for n, finding in enumerate(published):
-        case, rectification = _case(finding, now, contacts[finding.unit_id], prompt=n % 3 != 2)
-        db.session.add_all([case] + ([rectification] if rectification else []))
-        cases.append(case)
-    db.session.flush()
-    return cases
-
-
-def _case(finding: Finding, now: datetime, contact: User,
-          prompt: bool) -> tuple[Case, Rectification | None]:
-    published, days = finding.published_at, finding.category.default_deadline_days
-    deadline = published.astimezone(LOCAL).date() + timedelta(days=days)
-    case = Case(finding_id=finding.id, unit_id=finding.unit_id, deadline=deadline,
-                leader_name=finding.unit.leader_name, status="notified",
-                created_at=published, updated_at=published)
-    if now - published > timedelta(days=1):
-        case.status = "rectifying"
-    submitted = _at(published + timedelta(days=max(1, days // 2)), time(15))
-    closed = _at(submitted + timedelta(days=1), time(10))  # after a verifying re-check
-    rectification = None
-    if prompt and submitted <= now:
-        rectification = Rectification(
-            case=case, report=data.RECTIFICATIONS[finding.category.code],
-            submitted_at=submitted, created_by=contact.id,
-            created_at=submitted, updated_at=submitted)
-        case.status, case.updated_at = "submitted", submitted
-        if closed <= now:
-            case.status, case.closed_at, case.updated_at = "closed", closed, closed
-    today = now.astimezone(LOCAL).date()
-    case.overdue = case.status in ("notified", "rectifying") and today > deadline
-    return case, rectification
-
-
-def _at(moment: datetime, clock: time) -> datetime:
+def on_working_day(moment: datetime, clock: time) -> datetime:
     """``clock`` o'clock on the day of ``moment``, or on the next working day."""
     day = moment.astimezone(LOCAL).date()
     while day.weekday() >= 5:

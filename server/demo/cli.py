@@ -10,7 +10,7 @@ from flask_babel import force_locale
 
 from ..extensions import db
 from ..labels import role_label
-from . import data, services
+from . import data, recordings, services
 
 
 @click.command("demo")
@@ -18,7 +18,8 @@ from . import data, services
               help="the one password of every demo account (at least 8 characters)")
 @with_appcontext
 def demo(password):
-    """Load the demo bureau (run after init-db) and print the demo accounts."""
+    """Load the demo bureau, a month of checks, evidence and cases (run after init-db),
+    and print the demo accounts."""
     if services.is_loaded():
         click.echo("演示数据已存在，未重复载入。(demo data already loaded)")
         _print_accounts(password if services.password_matches(password) else None)
@@ -31,14 +32,18 @@ def demo(password):
     if len(password) < 8:
         click.echo("error: the password must have at least 8 characters", err=True)
         sys.exit(2)
+    if not recordings.available():
+        click.echo("未找到 ffmpeg，演示证据只有照片。(ffmpeg not found: photos only)")
     started = time.monotonic()
-    counts = services.load_demo(password)
+    counts = services.load_demo(password, media=True)
     db.session.commit()
     click.echo(f"已载入演示单位（{time.monotonic() - started:.1f} 秒）："
                f"{counts['units']} 个单位、{counts['sites']} 个检查对象、{counts['users']} 个账号、"
                f"{counts['plans']} 项督查计划、{counts['checks']} 次检查、"
                f"{counts['findings']} 个问题（已通报 {counts['published']} 个，"
-               f"整改事项 {counts['cases']} 件）")
+               f"整改事项 {counts['cases']} 件）、证据 {counts['evidence'].total()} 份"
+               f"（照片 {counts['evidence']['photo']}、录音 {counts['evidence']['audio']}、"
+               f"视频 {counts['evidence']['video']}，待审核 {counts['pending']}）")
     _print_accounts(password)
 
 

@@ -210,3 +210,21 @@ RECTIFICATIONS = {
     "dust_control": "已对裸土全部覆盖防尘网，启用车辆冲洗设施，安排专人洒水降尘。",
     "other": "已按要求整改完毕。",
 }
+
+# Phones of the month's evidence, as their EXIF names them (make, model).
+DEVICES = [("HUAWEI", "Mate 60 Pro"), ("Xiaomi", "Xiaomi 14"), ("OPPO", "Reno11"),
+           ("vivo", "X100"), ("HONOR", "Magic6"), ("Apple", "iPhone 15")]
+
+# What the reviewer wrote when asking for more (needs_info), by what the picture shows.
+NEEDS_INFO = {
+    "office": "照片模糊，请补拍工作人员胸牌",
+    "sheet": "签到簿照片未拍全当日页面，请补拍完整页面",
+    "window": "照片未拍到窗口编号，请补充能说明检查地点的照片",
+    "works": "请补充施工现场全景照片，需能看到围挡和项目公示牌",
+    "village": "请补充能反映工程进度的照片，并说明拍摄位置",
+}
+OUTSIDE_NEEDS_INFO = "拍摄位置在电子围栏以外，请说明检查时所在位置或补充现场照片"
+OUTSIDE_REJECTED = "拍摄位置距检查对象较远，不能证明系现场拍摄，不予采用"
+REUSED_REJECTED = "与{day}检查的照片重复，拍摄时间早于本次检查，疑似重复使用旧照片，不予采用"
+DARK_REJECTED = "照片严重曝光不足，无法辨认现场情况，不予采用"
+FIX_NEEDS_INFO = "整改照片仅为近景，不能反映整体整改情况，请补充整改后现场全景照片"

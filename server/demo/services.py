@@ -1,14 +1,17 @@
 """Load the demo bureau into the database. Flush, never commit: the CLI commits once."""
 
 import random
+from collections import Counter
 from datetime import datetime, time, timedelta
 
 from ..auth.passwords import hash_password, verify_password
 from ..extensions import db
 from ..models import Plan, Site, Unit, User, utcnow
 from ..registry.services import seed_categories, unit_by_code
-from . import activity, data
+from . import activity, data, evidence
 from .activity import LOCAL
+from .capture import capture
+from .followup import open_cases
 
 SEED = 20260101  # one seed, so every load tells the same story relative to its day
 
@@ -36,8 +39,11 @@ def password_matches(password: str) -> bool:
     return stored is not None and verify_password(stored, password)
 
 
-def load_demo(password: str, now: datetime | None = None, seed: int = SEED) -> dict:
-    """Add the demo bureau with a month of activity ending at ``now``; return the counts."""
+def load_demo(password: str, now: datetime | None = None, seed: int = SEED,
+              media: bool = False) -> dict:
+    """Add the demo bureau with a month of activity ending at ``now``; return the counts.
+    ``media``: with the evidence, made and processed as uploads are (some seconds; the
+    command does; tests of other things need not wait for it)."""
     now = now or utcnow()
     rng = random.Random(seed)
     seed_categories()
@@ -45,12 +51,20 @@ def load_demo(password: str, now: datetime | None = None, seed: int = SEED) -> d
     sites = _add_sites(units)
     users = _add_people(units, hash_password(password))
     plans = _add_plans(now, users, sites)
-    checks = activity.add_checks(rng, now, plans, sites, users)
-    findings = activity.add_findings(rng, now, checks)
-    cases = activity.open_cases(now, findings, users)
+    with db.session.no_autoflush:  # each record of the month is inserted once, complete
+        checks = activity.add_checks(rng, now, plans, sites, users)
+        findings = activity.add_findings(rng, now, checks)
+        followup = open_cases(now, findings, users)
+        shots = evidence.plan(rng, now, checks, findings, followup, users) if media else []
+    db.session.flush()
+    capture(shots)
+    db.session.flush()
     return {"units": len(units), "sites": len(sites), "users": len(users),
             "plans": len(plans), "checks": len(checks), "findings": len(findings),
-            "published": sum(1 for f in findings if f.published_at), "cases": len(cases)}
+            "published": sum(1 for f in findings if f.published_at),
+            "cases": len(followup.cases),
+            "evidence": Counter(shot.evidence.kind for shot in shots),
+            "pending": sum(shot.evidence.review_state == "pending" for shot in shots)}
 
 
 def _add_units() -> dict[str, Unit]:
