@@ -1,5 +1,7 @@
 """/api/v1/uploads: tus 1.0.0 with creation, creation-with-upload, checksum, termination
-and expiration, so any tus client (tus-js-client, TUSKit, tus-android-client, tuspy) works."""
+and expiration, so any tus client (tus-js-client, TUSKit, tus-android-client, tuspy) works.
+Phones send a bearer token; the desk's pages drive the same endpoint from a signed-in
+browser, with the page's CSRF token in ``X-CSRFToken`` (server.access)."""
 
 import re
 import uuid
@@ -20,13 +22,23 @@ from ..models import Upload, utcnow
 from ..roles import ALL
 from . import jobs, staging, uploads
 
-bp = ApiBlueprint("uploads", __name__, url_prefix="/api/v1/uploads")
+bp = ApiBlueprint("uploads", __name__, url_prefix="/api/v1/uploads", sessions=True)
 SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+@bp.url_value_preprocessor
+def body_limit(_endpoint, _values):
+    """An upload's bytes stream to disk, so only Tus-Max-Size limits them. Set before the
+    access check: a session's CSRF check reads ``request.form``, which opens the body
+    with the limit of that moment (5 MiB of JSON), and a larger chunk would be 413."""
+    if request.mimetype == tus.OFFSET_TYPE:
+        request.max_content_length = current_app.config["TUS_MAX_SIZE"]
 
 
 @bp.after_request
 def tus_headers(response: Response) -> Response:
-    """Tus-Resumable on every answer; CORS that lets browsers read the tus headers."""
+    """Tus-Resumable on every answer; CORS that lets browsers read the tus headers. No
+    Access-Control-Allow-Credentials: a session drives uploads from this site's pages only."""
     response.headers["Tus-Resumable"] = tus.VERSION
     response.headers["Access-Control-Allow-Origin"] = current_app.config["CORS_ORIGINS"]
     response.headers["Access-Control-Expose-Headers"] = ", ".join(tus.EXPOSED_HEADERS)
@@ -241,9 +253,7 @@ def _read(n: int) -> bytes:
 
 
 def _write(upload: Upload, offset: int, checksum, status: int) -> Response:
-    # Streamed to disk, never held: only Tus-Max-Size limits it (None would mean "the
-    # app's MAX_CONTENT_LENGTH" to Flask).
-    request.max_content_length = current_app.config["TUS_MAX_SIZE"]
+    # Streamed to disk, never held: body_limit let it be as large as Tus-Max-Size.
     upload_id = upload.id
     token = staging.take_lease(upload)
     try:

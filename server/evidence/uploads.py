@@ -1,6 +1,6 @@
-"""Resumable uploads: create, finish into write-once storage, terminate, purge. The bytes
-in progress are ``staging``'s; who may upload what, and whose bytes meet which record,
-is ``ownership``'s.
+"""Resumable uploads: create, finish into write-once storage, record (for a browser),
+terminate, purge. The bytes in progress are ``staging``'s; who may upload what, and whose
+bytes meet which record, is ``ownership``'s.
 """
 
 import hashlib
@@ -16,7 +16,7 @@ from media.storage_local import LocalStorage
 
 from ..errors import Problem
 from ..extensions import db
-from ..models import Evidence, Upload, utcnow
+from ..models import Evidence, Rectification, Upload, utcnow
 from . import ownership
 from .jobs import attach
 from .staging import file_sha256, forget, staging_path
@@ -123,6 +123,52 @@ def _stored_sha256(store, key: str) -> str:
     for block in store.stream(key):
         digest.update(block)
     return digest.hexdigest()
+
+
+def record_upload(user, evidence_id) -> Evidence:
+    """The evidence record of the user's own completed upload, made from its metadata for
+    the rectification it names: a browser has no outbox to push the record from. It meets
+    its file as a pushed record does; commit, then ``jobs.queue_pending()``. A second call
+    answers the same record."""
+    upload = _completed_upload(user, evidence_id)
+    evidence = db.session.get(Evidence, upload.evidence_id)
+    if evidence is None:
+        evidence = _new_evidence(user, upload)
+    elif not ownership.claims(upload, evidence):
+        raise Problem(403, _("Not allowed"), _("This evidence is not yours to upload."))
+    attach(evidence, upload)  # nothing when it has its file already
+    db.session.flush()
+    return evidence
+
+
+def _completed_upload(user, evidence_id) -> Upload:
+    """The user's own finished upload for ``evidence_id`` (a UUID or its text); 404."""
+    try:
+        evidence_id = uuid.UUID(str(evidence_id))
+    except ValueError:
+        upload = None
+    else:
+        upload = ownership.completed_uploads(user.id, [evidence_id])[evidence_id]
+    if upload is None:
+        raise Problem(404, _("Not found"), _("No such upload; create a new one."))
+    return upload
+
+
+def _new_evidence(user, upload: Upload) -> Evidence:
+    """Evidence of the rectification the upload names, which must still be of a case of
+    the user's unit (it may have been deleted since the upload began)."""
+    if user.role != "unit":
+        raise Problem(403, _("Not allowed"), _("Your role may not add evidence."))
+    named = upload.metadata_.get("rectification_id")
+    rect = db.session.get(Rectification, uuid.UUID(named)) if named else None
+    ownership._own_rectification(user, rect)
+    # The column's limit, as the push's schema has; PostgreSQL refuses NUL in text.
+    filename = (upload.metadata_.get("filename") or "").replace("\x00", "")[:255] or None
+    evidence = Evidence(id=upload.evidence_id, kind=upload.kind, sha256=upload.sha256,
+                        size=upload.length, filename=filename, created_by=user.id,
+                        rectification=rect, state="awaiting_upload", review_state="pending")
+    db.session.add(evidence)
+    return evidence
 
 
 def terminate(upload: Upload):
