@@ -3,8 +3,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The browser code (field/): npm packages, and the bundles the server serves as static files.
+FIELD_STAMP := field/node_modules/.installed
+DESK_UPLOAD := server/static/build/desk-upload.js
 
-.PHONY: install system-deps services translations catalog demo serve worker test fuzz lint bench soak clean
+.PHONY: install system-deps services translations assets catalog demo serve worker test fuzz \
+	lint bench soak clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -12,7 +16,17 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
-install: system-deps $(STAMP) translations
+install: system-deps $(STAMP) translations assets
+
+$(FIELD_STAMP): field/package.json field/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing: install Node.js 18 or newer with npm" >&2; exit 1; }
+	npm ci --prefix field --no-audit --no-fund
+	touch $(FIELD_STAMP)
+
+$(DESK_UPLOAD): $(FIELD_STAMP) $(shell find field/src -type f 2>/dev/null)
+	npm run build --prefix field
+
+assets: $(DESK_UPLOAD)
 
 system-deps:
 	bash scripts/system-deps.sh
@@ -65,4 +79,4 @@ lint: install
 	$(BIN)/ruff check server sync media tests bench manage.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache field/node_modules server/static/build
