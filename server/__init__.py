@@ -62,13 +62,16 @@ def register_extensions(app):
 def register_blueprints(app):
     from . import access
     from .api.views import bp as api_bp
+    from .audit.views import bp as audit_bp
     from .auth.views import bp as auth_bp
     from .cases.actions import bp as cases_bp
+    from .cases.views import bp as desk_cases_bp
     from .evidence.upload_views import bp as uploads_bp
     from .evidence.views import bp as evidence_bp
     from .extensions import csrf
     from .health.views import bp as health_bp
     from .review.actions import bp as review_bp
+    from .review.views import bp as desk_review_bp
     from .sync.views import bp as sync_bp
     from .web.views import bp as web_bp
 
@@ -79,7 +82,8 @@ def register_blueprints(app):
         csrf.exempt(bp)
         app.register_blueprint(bp)
     app.register_blueprint(health_bp)
-    app.register_blueprint(web_bp)
+    for bp in (web_bp, desk_review_bp, desk_cases_bp, audit_bp):
+        app.register_blueprint(bp)
     access.verify_routes(app)
 
 

@@ -104,6 +104,10 @@ def load(env=None) -> dict:
         "BABEL_DEFAULT_LOCALE": "zh_CN",
         "BABEL_DEFAULT_TIMEZONE": env.get("MINGCHA_TIMEZONE") or "Asia/Shanghai",
         "PROXY_COUNT": _int(env, "PROXY_COUNT", 0),
+        # A tile server for the review console's maps, such as
+        # https://tiles.example.gov.cn/{z}/{x}/{y}.png (Web Mercator, WGS 84); unset: a
+        # plain diagram of site and capture point.
+        "MAP_TILE_URL": env.get("MAP_TILE_URL") or None,
         "LOG_LEVEL": env.get("LOG_LEVEL") or "INFO",
         "JSON_AS_ASCII": False,
         "WTF_CSRF_TIME_LIMIT": None,

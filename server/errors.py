@@ -79,7 +79,8 @@ def problem_from_http(exc: HTTPException) -> Problem:
 
 
 def wants_problem() -> bool:
-    return request.path.startswith("/api/") or request.path == "/healthz"
+    """The API, and a page's script that sent JSON, read problem documents."""
+    return request.path.startswith("/api/") or request.path == "/healthz" or request.is_json
 
 
 def _answer(p: Problem):

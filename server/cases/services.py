@@ -8,10 +8,13 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
+
+from sync.desk import MONTH
 
 from ..audit.chain import record
 from ..extensions import db
-from ..models import Case, Category, Check, Finding, Notice, Site, Unit, utcnow
+from ..models import Case, Category, Finding, Notice, Unit, utcnow
 from ..roles import REVIEWERS
 from ..rules import Refused
 from ..visibility import visible
@@ -135,7 +138,9 @@ class CaseFilter:
 
 def cases_query(user, wanted: CaseFilter):
     """The cases ``user`` may see that match, newest first (a unit: its notified ones)."""
-    query = sa.select(Case).where(visible(user, Case), Case.deleted_at.is_(None))
+    query = (sa.select(Case).where(visible(user, Case), Case.deleted_at.is_(None))
+             .options(joinedload(Case.finding).joinedload(Finding.category),
+                      joinedload(Case.unit)))
     if user.role == "unit":
         query = query.where(Case.status != "open")
     if wanted.status:
@@ -148,6 +153,10 @@ def cases_query(user, wanted: CaseFilter):
         first, after = month_bounds(wanted.month)
         query = query.where(Case.created_at >= first, Case.created_at < after)
     return query
+
+
+def is_month(text: str) -> bool:
+    return MONTH.match(text) is not None
 
 
 def month_bounds(month: str) -> tuple[datetime, datetime]:
@@ -188,7 +197,3 @@ def _read_cursor(cursor: str):
     except (ValueError, UnicodeDecodeError):
         raise Refused(422, _("This cursor is not one the server gave.")) from None
 
-
-def site_of(finding: Finding) -> Site:
-    return db.session.scalar(sa.select(Site).join(Check, Check.site_id == Site.id)
-                             .where(Check.id == finding.check_id))

@@ -45,7 +45,7 @@ def is_overdue(case, today: date) -> bool:
     return case.status in AWAITING_UNIT and case.deadline < today
 
 
-def _may_move(user, before: str, after: str) -> bool:
+def may_move(user, before: str, after: str) -> bool:
     if user.role == "unit":
         return (before, after) in UNIT_MOVES
     if user.role == "inspector":
@@ -63,7 +63,7 @@ def move(user, case, status: str, note: str | None = None) -> bool:
         return False
     if status not in TRANSITIONS.get(before, ()):
         raise Refused(409, _("A case cannot go from %(a)s to %(b)s.", a=before, b=status))
-    if not _may_move(user, before, status):
+    if not may_move(user, before, status):
         raise Refused(403, _("Your role may not move a case from %(a)s to %(b)s.",
                              a=before, b=status))
     if (before, status) in NEED_NOTE and not (note or "").strip():

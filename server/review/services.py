@@ -4,9 +4,12 @@ Flush, never commit."""
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+
+from sync.desk import NOTE as NOTE_MAX
 
 from ..audit.chain import record
 from ..extensions import db
@@ -44,6 +47,8 @@ def decide(user, evidence: Evidence, decision: str, note: str | None) -> bool:
     note = (note or "").strip() or None
     if decision != "accepted" and note is None:
         raise Refused(422, _("Say in a note what is missing or why it is rejected."))
+    if note is not None and len(note) > NOTE_MAX:
+        raise Refused(422, _("A note has at most %(n)s characters.", n=NOTE_MAX))
     if evidence.state in ("awaiting_upload", "processing"):
         raise Refused(409, _("The file of this evidence has not been processed yet; "
                              "judge it when it is ready."))
@@ -65,6 +70,15 @@ def decide_many(user, ids: list[uuid.UUID]) -> int:
         Evidence.id.in_(ids), visible(user, Evidence), Evidence.deleted_at.is_(None))).all()
     return sum(decide(user, evidence, "accepted", None) for evidence in found
                if evidence.state == "ready")
+
+
+def captured_at(evidence: Evidence) -> datetime | None:
+    """When it was captured: the file's own time when it has one, else the phone's."""
+    text = (evidence.media or {}).get("captured_at")
+    try:
+        return datetime.fromisoformat(text) if text else evidence.captured_at
+    except ValueError:
+        return evidence.captured_at
 
 
 @dataclass(frozen=True)
@@ -90,6 +104,8 @@ def queue_query(user, wanted: QueueFilter):
                     Check.deleted_at.is_(None)))
     if wanted.state != "all":
         query = query.where(Evidence.review_state == wanted.state)
+    if wanted.state == "pending":  # awaiting a decision: its file is here and was read
+        query = query.where(Evidence.state.in_(("ready", "failed")))
     for column, value in ((Check.id, wanted.check_id), (Site.id, wanted.site_id),
                           (Site.unit_id, wanted.unit_id), (Evidence.created_by, wanted.person_id),
                           (Check.mode, wanted.mode)):

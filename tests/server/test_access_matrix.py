@@ -38,6 +38,22 @@ EXPECTED = {
     "cases.dismiss": REVIEWERS,
     "cases.transition": REVIEWERS | {"unit", "inspector"},
     "cases.cases": STAFF | {"unit"},
+    "desk_review.queue": REVIEWERS,
+    "desk_review.accept_many": REVIEWERS,
+    "desk_review.item": REVIEWERS,
+    "desk_review.decide": REVIEWERS,
+    "desk_cases.findings": STAFF,
+    "desk_cases.finding": STAFF,
+    "desk_cases.confirm": REVIEWERS,
+    "desk_cases.dismiss": REVIEWERS,
+    "desk_cases.cases": STAFF | {"unit"},
+    "desk_cases.case": STAFF | {"unit"},
+    "desk_cases.move": REVIEWERS | {"unit", "inspector"},
+    "desk_cases.report": frozenset({"unit"}),
+    "desk_cases.submit": frozenset({"unit"}),
+    "desk_cases.record_photo": frozenset({"unit"}),
+    "desk_cases.package": STAFF,
+    "audit.events": frozenset({"compiler", "admin"}),
 }
 SAMPLES = {"uuid": str(uuid.uuid4()), "code": "en"}
 

@@ -56,3 +56,48 @@ class Desk(Phone):
         if status is not None:
             assert response.status_code == status, response.get_data(as_text=True)
         return response
+
+
+class Browser:
+    """A person at the desk: a browser of their own (cookies), signed in by the form."""
+
+    def __init__(self, app, user):
+        from tests.conftest import PASSWORD, IsolatedClient
+
+        app.test_client_class = IsolatedClient
+        self.client, self.user = app.test_client(), user
+        token = _csrf(self.client.get("/login").get_data(as_text=True))
+        signed = self.client.post("/login", data={"username": user.username,
+                                                  "password": PASSWORD, "csrf_token": token})
+        assert signed.status_code == 302, signed.get_data(as_text=True)
+
+    def get(self, path, status=200, **kwargs):
+        response = self.client.get(path, **kwargs)
+        assert response.status_code == status, (path, response.status_code)
+        return response
+
+    def page(self, path, status=200) -> str:
+        return self.get(path, status).get_data(as_text=True)
+
+    def token(self) -> str:
+        return _csrf(self.page("/"))
+
+    def post(self, path, data=None, status=303, csrf=True):
+        data = dict(data or {})
+        if csrf:
+            data["csrf_token"] = self.token()
+        response = self.client.post(path, data=data)
+        assert response.status_code == status, (path, response.status_code,
+                                                response.get_data(as_text=True)[:2000])
+        return response
+
+
+def _csrf(page: str) -> str:
+    import re
+
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+
+
+@pytest.fixture
+def browser(app):
+    return lambda user: Browser(app, user)

@@ -45,8 +45,8 @@ def test_needs_info_reaches_the_inspectors_phone(bureau, desk):
 
 
 @pytest.mark.parametrize("decision, note, status, words", [
-    ("needs_info", None, 422, "note"),
-    ("rejected", "   ", 422, "note"),
+    ("needs_info", None, 422, "说明"),
+    ("rejected", "   ", 422, "说明"),
     ("maybe", None, 422, "decision"),
 ])
 def test_a_decision_without_what_it_needs_changes_nothing(bureau, desk, decision, note,
@@ -60,7 +60,7 @@ def test_a_decision_without_what_it_needs_changes_nothing(bureau, desk, decision
 
 def test_evidence_not_yet_processed_cannot_be_judged(bureau, desk):
     answer = _review(desk(bureau.reviewer), bureau.pending, "accepted", status=409)
-    assert "not been processed" in answer.json["detail"]
+    assert "尚未处理完毕" in answer.json["detail"]
 
 
 @pytest.mark.parametrize("role", ["inspector", "supervisor", "unit", "admin"])
