@@ -35,6 +35,7 @@ ACTION = {"sign_in": _l("signed in"), "sign_in_failed": _l("sign-in failed"),
           "user_enabled": _l("user enabled"), "evidence_reviewed": _l("evidence reviewed"),
           "finding_confirmed": _l("finding confirmed"),
           "finding_dismissed": _l("finding dismissed"), "case_opened": _l("case opened"),
+          "finding_published": _l("finding published to the unit"),
           "case_moved": _l("case moved"), "case_overdue": _l("case overdue"),
           "rectification_reported": _l("rectification reported"),
           "original_viewed": _l("original viewed"), "case_packaged": _l("package exported")}

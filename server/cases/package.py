@@ -16,6 +16,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 
 import jinja2
 import sqlalchemy as sa
@@ -327,9 +328,9 @@ LABELS = {
     "photo": "照片", "audio": "录音", "video": "视频",
     "general": "一般问题", "major": "重大问题",
     "inside": "围栏内", "outside": "围栏外", "unknown": "无法判断",
-    "pending": "待审核", "accepted": "采信", "needs_info": "需补充", "rejected": "不采信",
-    "open": "已立案", "notified": "已通知", "rectifying": "整改中", "submitted": "已提交整改",
-    "verified": "已核实", "closed": "已办结", "reopened": "已重新打开",
+    "pending": "待审核", "accepted": "已采信", "needs_info": "需补充", "rejected": "不予采信",
+    "open": "已立案", "notified": "已通知单位", "rectifying": "整改中",
+    "submitted": "已报送整改", "verified": "已复查", "closed": "已销号", "reopened": "已重新打开",
 }
 
 
@@ -343,69 +344,9 @@ def _page_context(manifest: dict) -> dict:
                     "as_json": lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True)}
 
 
-# Autoescaped: descriptions, notes and reports are what people typed.
-_PAGE = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined).from_string("""\
-<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8">
-<title>案件证据包 Evidence package · {{ case.unit }}</title>
-<style>body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse;
-margin-bottom:1.5em}th,td{border:1px solid #bbb;padding:.3em .5em;text-align:left;
-vertical-align:top}img{max-width:160px}code{font-size:.8em;word-break:break-all}</style>
-</head><body>
-<h1>案件证据包 <small>Evidence package</small></h1>
-<p>生成时间 Packaged at {{ packaged_at }}。每个文件的 SHA-256 见 manifest.json；
-用 <code>manage.py verify-package</code> 核验。</p>
-<h2>案件 Case</h2>
-<table>
-<tr><th>编号 ID</th><td><code>{{ case.id }}</code></td></tr>
-<tr><th>状态 Status</th><td>{{ label(case.status) }} ({{ case.status }})</td></tr>
-<tr><th>责任单位 Unit</th><td>{{ case.unit }}</td></tr>
-<tr><th>包挂领导 Leader</th><td>{{ case.leader or "—" }}</td></tr>
-<tr><th>整改期限 Deadline</th><td>{{ case.deadline }}{% if case.overdue %}
-（已逾期 overdue）{% endif %}</td></tr>
-</table>
-<h2>问题 Finding</h2>
-<table>
-<tr><th>类别 Category</th><td>{{ finding.category }}</td></tr>
-<tr><th>性质 Severity</th><td>{{ label(finding.severity) }}</td></tr>
-<tr><th>地点 Site</th><td>{{ finding.site }}</td></tr>
-<tr><th>描述 Description</th><td>{{ finding.description }}</td></tr>
-</table>
-{% if rectifications %}<h2>整改报告 Rectifications</h2>
-<table><tr><th>提交时间 Submitted</th><th>报告 Report</th></tr>
-{% for r in rectifications %}<tr><td>{{ r.submitted_at or "—" }}</td><td>{{ r.report }}</td>
-</tr>{% endfor %}</table>{% endif %}
-<h2>证据 Evidence</h2>
-<table><tr><th>文件 File</th><th>类型 Kind</th><th>来源 Of</th><th>拍摄时间 Captured</th>
-<th>地理围栏 Geofence</th><th>提示 Flags</th><th>SHA-256</th></tr>
-{% for e in evidence %}<tr>
-<td>{% if e.original %}<a href="{{ e.original }}">{% if e.thumbnail %}<img
-src="{{ e.thumbnail }}" alt="{{ e.filename or e.id }}">{% else %}{{ e.filename or e.id }}
-{% endif %}</a>{% else %}文件未收到 file never arrived{% endif %}</td>
-<td>{{ label(e.kind) }}</td>
-<td>{{ "整改 rectification" if e.of == "rectification" else "检查 check" }}</td>
-<td>{{ e.captured_at or "—" }}</td>
-<td>{{ label(e.geofence) }}{% if e.distance_m is not none %}，{{ e.distance_m | round | int }} m
-{% endif %}</td>
-<td>{% for f in e.flags %}{{ f.flag }} {% endfor %}</td>
-<td><code>{{ e.sha256 }}</code>{% if e.stored_sha256 %}<br><strong>存储文件与记录不符
-stored file differs: <code>{{ e.stored_sha256 }}</code></strong>{% endif %}</td>
-</tr>{% endfor %}</table>
-<h2>审核决定 Decisions</h2>
-<table><tr><th>证据 Evidence</th><th>结论 Decision</th><th>意见 Note</th><th>审核人 By</th>
-<th>时间 At</th></tr>
-{% for e in evidence %}<tr><td><code>{{ e.id }}</code></td><td>{{ label(e.review_state) }}</td>
-<td>{{ e.review_note or "" }}</td><td>{{ e.reviewed_by or "—" }}</td>
-<td>{{ e.reviewed_at or "—" }}</td></tr>{% endfor %}</table>
-<h2>保管链 Custody</h2>
-<p>审计链头 Chain head at packaging: 事件 event {{ custody.chain_head.id }},
-<code>{{ custody.chain_head.hash or "—" }}</code></p>
-<table><tr><th>#</th><th>时间 At</th><th>操作人 Actor</th><th>操作 Action</th>
-<th>对象 Subject</th><th>详情 Detail</th><th>哈希 Hash</th></tr>
-{% for ev in custody.events %}<tr><td>{{ ev.id }}</td><td>{{ ev.at }}</td>
-<td>{{ ev.actor or "系统 system" }}</td><td>{{ ev.action }}</td>
-<td>{{ ev.subject_type }} <code>{{ ev.subject_id }}</code></td>
-<td><code>{{ as_json(ev.detail) }}</code></td><td><code>{{ ev.hash }}</code></td></tr>
-{% endfor %}</table>
-</body></html>
-""")
+# Autoescaped: descriptions, notes and reports are what people typed. A page of its own,
+# opened from the ZIP without the desk's styles, so its styles are inline.
+_PAGE = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent.parent / "templates"),
+    autoescape=True, undefined=jinja2.StrictUndefined).get_template("cases/package_index.html")
+

@@ -75,6 +75,8 @@ def move(user, case, status: str, note: str | None = None) -> bool:
         case.notified_at = case.notified_at or now
         if case.finding.published_at is None:
             case.finding.published_at = now  # from now on the unit sees it
+            record("finding_published", actor=user, subject=case.finding,
+                   detail={"unit_id": str(case.unit_id), "case_id": str(case.id)})
         db.session.add(Notice(kind="notified", case=case, unit_id=case.unit_id))
     case.closed_at = now if status == "closed" else None
     case.overdue = is_overdue(case, bureau_today())

@@ -274,3 +274,22 @@ def test_markup_in_a_note_is_kept_as_text(bureau, desk):
     note = '<script>alert("x")</script>'
     answer = _review(desk(bureau.reviewer), bureau.photo, "needs_info", note).json
     assert answer["review_note"] == note
+
+
+def test_what_the_inspector_adds_after_needs_info_returns_to_the_queue(bureau, desk, browser):
+    from tests.server.sync.conftest import mutation
+
+    _review(desk(bureau.reviewer), bureau.photo, "needs_info", "请补拍工作人员胸牌")
+    phone = desk(bureau.inspector)
+    held = phone.state()
+    assert held[("evidence", str(bureau.photo.id))]["review_note"] == "请补拍工作人员胸牌"
+    answer = mutation("evidence", data={"check_id": str(bureau.check.id), "kind": "photo",
+                                        "finding_id": str(bureau.finding.id),
+                                        "sha256": "cd" * 32, "size": 2048})
+    assert phone.push_one(answer)["status"] == "applied"
+    added = db.session.get(Evidence, uuid.UUID(answer["entity_id"]))
+    added.state = "ready"  # its file arrived and was read
+    db.session.commit()
+    queue = browser(bureau.reviewer).page(f"/review?check_id={bureau.check.id}")
+    assert f"/review/{added.id}" in queue
+    assert f"/review/{bureau.photo.id}" not in queue  # decided: waits for nothing
