@@ -168,14 +168,12 @@ def test_the_rectification_loop_in_a_browser(app, make, live_server, chromium, v
     unit_tab.page.wait_for_selector("form[data-rectification-upload]")
     fix = tmp_path / "整改后.jpg"
     fix.write_bytes(_jpeg(11))
-    unit_tab.page.set_input_files("form[data-rectification-upload] input[type=file]",
-                                  str(fix))
-    unit_tab.page.wait_for_selector("progress", state="attached")
-    unit_tab.shot("unit-uploading")
+    # When every file is up, the page reloads itself with the photo in the report.
+    with unit_tab.page.expect_navigation(timeout=60_000):
+        unit_tab.page.set_input_files("form[data-rectification-upload] input[type=file]",
+                                      str(fix))
     _wait_for(lambda: db.session.scalar(sa.select(sa.func.count()).select_from(Evidence)
                                         .where(Evidence.rectification_id.is_not(None))) == 1)
-    unit_tab.page.wait_for_load_state("load")
-    unit_tab.go(f"/cases/{case.id}")
     unit_tab.shot("unit-report")
     unit_tab.page.click("form[action$='/submit'] button[type=submit]")
     unit_tab.page.wait_for_selector("text=已报送")
