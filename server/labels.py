@@ -1,5 +1,6 @@
 """The words people read for the codes the data uses, in their language."""
 
+from flask import g, has_request_context
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
@@ -41,22 +42,24 @@ ACTION = {"sign_in": _l("signed in"), "sign_in_failed": _l("sign-in failed"),
           "original_viewed": _l("original viewed"), "case_packaged": _l("package exported")}
 
 
-def role_label(code: str) -> str:
-    return str(ROLE.get(code, code))
-
-
-def mode_label(code: str) -> str:
-    return str(MODE.get(code, code))
-
-
-def severity_label(code: str) -> str:
-    return str(SEVERITY.get(code, code))
-
-
 def _label(table):
-    return lambda code: str(table.get(code, code)) if code is not None else ""
+    """The word for a code in the request's language. A page of fifty rows asks for the
+    same few words hundreds of times: each is translated once per request."""
+    def label(code) -> str:
+        if code is None:
+            return ""
+        if not has_request_context():
+            return str(table.get(code, code))
+        said = g.setdefault("_labels", {})
+        key = (id(table), code)
+        if key not in said:
+            said[key] = str(table.get(code, code))
+        return said[key]
+
+    return label
 
 
+role_label, mode_label, severity_label = _label(ROLE), _label(MODE), _label(SEVERITY)
 status_label, review_label, state_label = (_label(CASE_STATUS), _label(REVIEW_STATE),
                                            _label(EVIDENCE_STATE))
 geofence_label, finding_state_label, flag_label, action_label, move_label = (
@@ -64,7 +67,9 @@ geofence_label, finding_state_label, flag_label, action_label, move_label = (
 
 
 def category_label(category) -> str:
-    return category.name_en if str(get_locale()) == "en" else category.name_zh
+    english = g.setdefault("_english", str(get_locale()) == "en") if has_request_context() \
+        else str(get_locale()) == "en"
+    return category.name_en if english else category.name_zh
 
 
 def init_app(app):
