@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from server.cases.states import bureau_today
 from server.extensions import db
-from server.models import AuditEvent, Case, Evidence, Finding
+from server.models import AuditEvent, Case, Evidence, Finding, Rectification
 
 
 def _ready(evidence, **fields):
@@ -211,3 +211,61 @@ def test_start_pages_say_what_waits(bureau, browser, make):
     assert "待审核证据 1 项" in browser(bureau.reviewer).page("/")
     unit_page = browser(bureau.contact).page("/")
     assert f"/cases/{case.id}" in unit_page  # the notice of a new case
+
+
+def test_huge_text_is_refused_in_words_and_changes_nothing(bureau, browser, desk, make):
+    case = _notified_case(bureau, make)
+    browser(bureau.reviewer).post(f"/cases/{case.id}/move", {"to": "notified"})
+    reviewer = browser(bureau.reviewer)
+    answer = reviewer.post(f"/review/{bureau.photo.id}",
+                           {"decision": "rejected", "note": "拒" * 100_000}, status=422)
+    assert "2000" in answer.get_data(as_text=True)
+    unit = browser(bureau.contact)
+    unit.post(f"/cases/{case.id}/report", {"report": "改" * 100_000}, status=422)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Rectification)) == 0
+    api = desk(bureau.reviewer)
+    api.call("POST", f"/api/v1/evidence/{bureau.photo.id}/review",
+             {"decision": "rejected", "note": "x" * 3000}, 422)
+    too_big = api.client.post(f"/api/v1/evidence/{bureau.photo.id}/review",
+                              headers=api.headers, data="x" * (6 * 1024 * 1024),
+                              content_type="application/json")
+    assert too_big.status_code == 413 and too_big.mimetype == "application/problem+json"
+    assert db.session.get(Evidence, bureau.photo.id).review_state == "accepted"
+
+
+def test_photos_are_recorded_only_from_the_units_own_uploads(bureau, browser, make):
+    case = _notified_case(bureau, make)
+    browser(bureau.reviewer).post(f"/cases/{case.id}/move", {"to": "notified"})
+    unit = browser(bureau.contact)
+    unit.post(f"/cases/{case.id}/report", {"report": "已整改"})
+    token = unit.token()
+    for body in ({"evidence_id": str(uuid.uuid4())}, {"evidence_id": "../../etc"}, {}, []):
+        answer = unit.client.post(f"/cases/{case.id}/photos", json=body,
+                                  headers={"X-CSRFToken": token})
+        assert answer.status_code == 404 and answer.mimetype == "application/problem+json"
+    assert unit.client.post(f"/cases/{case.id}/photos", json={"evidence_id": str(
+        uuid.uuid4())}).status_code == 400  # no CSRF token
+    other = browser(bureau.other_contact)
+    assert other.client.post(f"/cases/{case.id}/photos", json={"evidence_id": str(
+        uuid.uuid4())}, headers={"X-CSRFToken": other.token()}).status_code == 404
+
+
+def test_a_units_json_answers_hold_nothing_of_the_plan_or_the_check(bureau, browser, desk,
+                                                                     make):
+    from datetime import UTC, datetime
+
+    bureau.check.started_at = datetime(2026, 11, 3, 2, 17, 41, tzinfo=UTC)
+    db.session.commit()
+    case = _notified_case(bureau, make)
+    browser(bureau.reviewer).post(f"/cases/{case.id}/move", {"to": "notified"})
+    unit = desk(bureau.contact)
+    answers = [unit.call("GET", "/api/v1/cases", status=200).get_data(as_text=True),
+               unit.call("GET", f"/api/v1/evidence/{bureau.photo.id}", status=200)
+               .get_data(as_text=True),
+               str(unit.pull())]
+    for text in answers:
+        for secret in (bureau.plan.title, str(bureau.plan.id), bureau.check.notes,
+                       "2026-11-03T02:17", "2026-11-03T10:17", bureau.inspector.name):
+            assert secret not in text
+    unit.call("GET", f"/api/v1/evidence/{bureau.photo.id}/original", status=404)
+    unit.call("GET", f"/api/v1/evidence/{bureau.pending.id}", status=404)
