@@ -186,8 +186,10 @@ def _render_case(case: Case, status: int = 200):
     rects = db.session.scalars(sa.select(Rectification).where(
         Rectification.case_id == case.id, Rectification.deleted_at.is_(None))
         .order_by(Rectification.created_at)).all()
-    moves = [to for to in sorted(TRANSITIONS.get(case.status, ()))
-             if may_move(current_user, case.status, to)]
+    # A unit moves its case by writing and submitting its report, not by buttons.
+    moves = [] if current_user.role == "unit" else [
+        to for to in sorted(TRANSITIONS.get(case.status, ()))
+        if may_move(current_user, case.status, to)]
     draft = rectifications.draft_of(current_user, case) if current_user.role == "unit" else None
     site = db.session.get(Check, finding.check_id).site
     return render_template(
