@@ -26,14 +26,15 @@ _KEY = "audit"  # the session's pending events, under this key of ``session.info
 
 
 def record(action: str, *, actor=None, subject=None, subject_type=None, subject_id=None,
-           detail: dict | None = None) -> dict:
+           detail: dict | None = None, at=None) -> dict:
     """Queue an event; it is appended when the session commits, with the change it
     records. ``subject`` is a record (its class names the type), or give
-    ``subject_type`` and ``subject_id``."""
+    ``subject_type`` and ``subject_id``. ``at``: when it happened, if not now (the demo
+    writes its month's history)."""
     if subject is not None:
         subject_type = subject_type or type(subject).__name__.lower()
         subject_id = subject.id
-    pending = {"at": utcnow(), "actor_id": getattr(actor, "id", actor), "action": action,
+    pending = {"at": at or utcnow(), "actor_id": getattr(actor, "id", actor), "action": action,
                "subject_type": subject_type,
                "subject_id": str(subject_id) if subject_id is not None else None,
                "detail": detail or {}}

@@ -47,7 +47,7 @@ def open_cases(now: datetime, findings: list[Finding], users: dict[str, User]) -
     return found
 
 
-def _timeline(finding: Finding) -> dict[str, datetime]:
+def timeline(finding: Finding) -> dict[str, datetime]:
     """When each step would have been taken, had the case gone round the whole loop."""
     published, days = finding.published_at, finding.category.default_deadline_days
     submitted = on_working_day(published + timedelta(days=max(1, days // 2)), time(15))
@@ -61,7 +61,7 @@ def _timeline(finding: Finding) -> dict[str, datetime]:
 
 
 def _notified_case(finding: Finding, now: datetime, fate: str) -> Case:
-    times = _timeline(finding)
+    times = timeline(finding)
     path = [step for step in STEPS[:STEPS.index(fate) + 1]
             if step != "reopened" or fate == "reopened"]
     status = [step for step in path if times[step] <= now][-1]
@@ -83,7 +83,7 @@ def _notified_case(finding: Finding, now: datetime, fate: str) -> Case:
 
 
 def _rectification(case: Case, contact: User) -> Rectification:
-    submitted = _timeline(case.finding)["submitted"]
+    submitted = timeline(case.finding)["submitted"]
     return Rectification(case=case, report=data.RECTIFICATIONS[case.finding.category.code],
                          submitted_at=submitted, created_by=contact.id,
                          created_at=submitted, updated_at=submitted)

@@ -12,6 +12,7 @@ from . import activity, data, evidence
 from .activity import LOCAL
 from .capture import capture
 from .followup import open_cases
+from .trail import write_trail
 
 SEED = 20260101  # one seed, so every load tells the same story relative to its day
 
@@ -58,6 +59,7 @@ def load_demo(password: str, now: datetime | None = None, seed: int = SEED,
         shots = evidence.plan(rng, now, checks, findings, followup, users) if media else []
     db.session.flush()
     capture(shots)
+    write_trail(followup, shots, users)
     db.session.flush()
     return {"units": len(units), "sites": len(sites), "users": len(users),
             "plans": len(plans), "checks": len(checks), "findings": len(findings),

@@ -287,3 +287,20 @@ def test_running_demo_twice_adds_nothing(loaded):
     assert "与 --password 不符" in other.output and data.PASSWORD not in other.output
     db.session.expire_all()
     assert {model: len(_all(model)) for model in models} == before
+
+
+def test_the_months_history_is_in_an_intact_audit_chain(loaded):
+    from server.audit.chain import verify
+    from server.models import AuditEvent
+
+    assert verify(db.session).intact
+    for case in _all(Case):
+        moves = db.session.scalars(db.select(AuditEvent).where(
+            AuditEvent.subject_type == "case", AuditEvent.subject_id == str(case.id),
+            AuditEvent.action == "case_moved").order_by(AuditEvent.id)).all()
+        reached = moves[-1].detail["to"] if moves else "open"
+        assert reached == case.status  # the history ends where the case is
+        assert all(a.detail["to"] == b.detail["from"]
+                   for a, b in zip(moves, moves[1:], strict=False))
+    reviewed = [e for e in _all(AuditEvent) if e.action == "evidence_reviewed"]
+    assert {e.detail["decision"] for e in reviewed} == {"accepted", "needs_info", "rejected"}
