@@ -41,6 +41,9 @@ class TransitionRequest(Stored):
     to: Literal[CASE_STATUSES]
     note: str | None = Field(None, max_length=NOTE, description="Required to send a report "
                              "back (submitted→rectifying) and to reopen.")
+    recheck_id: uuid.UUID | None = Field(None, description="When verifying: the re-check, "
+                                         "a check at the case's site made since the unit "
+                                         "was told, whose evidence shows the fix.")
 
 
 class CasesQuery(Message):

@@ -68,7 +68,7 @@ def transition(case_id: str, body: TransitionRequest):
     moves (notified→rectifying→submitted, reopened→rectifying), an inspector verifies,
     reviewers make the rest. An illegal move is `409`, another role's `403`."""
     case = _visible(Case, case_id, _("case"))
-    services.transition(g.actor, case, body.to, body.note)
+    services.transition(g.actor, case, body.to, body.note, body.recheck_id)
     db.session.commit()
     return to_data(case)
 

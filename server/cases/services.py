@@ -14,7 +14,7 @@ from sync.desk import MONTH
 
 from ..audit.chain import record
 from ..extensions import db
-from ..models import Case, Category, Finding, Notice, Unit, utcnow
+from ..models import Case, Category, Check, Finding, Notice, Unit, utcnow
 from ..roles import REVIEWERS
 from ..rules import Refused
 from ..visibility import visible
@@ -96,9 +96,36 @@ def dismiss(user, finding: Finding, note: str) -> bool:
     return True
 
 
-def transition(user, case: Case, to: str, note: str | None = None) -> bool:
-    """Move the case (see ``states``); False when it is there already."""
-    return move(user, case, to, note)
+def transition(user, case: Case, to: str, note: str | None = None,
+               recheck_id: uuid.UUID | None = None) -> bool:
+    """Move the case (see ``states``); False when it is there already. Verifying may name
+    the re-check: a check at the case's site since the unit was told, whose evidence
+    shows the fix; it is kept in the case's history."""
+    detail = None
+    if recheck_id is not None:
+        if to != "verified":
+            raise Refused(422, _("Only a verification names a re-check."))
+        detail = {"recheck_id": str(_recheck(user, case, recheck_id).id)}
+    return move(user, case, to, note, detail)
+
+
+def rechecks(case: Case) -> list[Check]:
+    """Checks at the case's site since its unit was told: the candidates for its
+    re-check, newest first."""
+    site_id = sa.select(Check.site_id).where(Check.id == case.finding.check_id)
+    return db.session.scalars(sa.select(Check).where(
+        Check.site_id == site_id.scalar_subquery(), Check.deleted_at.is_(None),
+        Check.id != case.finding.check_id,
+        Check.started_at >= (case.notified_at or case.created_at))
+        .order_by(Check.started_at.desc()).limit(20)).all()
+
+
+def _recheck(user, case: Case, recheck_id) -> Check:
+    found = next((c for c in rechecks(case) if c.id == recheck_id), None)
+    if found is None:
+        raise Refused(422, _("The re-check must be a check at the case's site made since "
+                             "the unit was told."))
+    return found
 
 
 def escalate(today: date | None = None) -> int:

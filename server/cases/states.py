@@ -55,7 +55,7 @@ def may_move(user, before: str, after: str) -> bool:
     return False
 
 
-def move(user, case, status: str, note: str | None = None) -> bool:
+def move(user, case, status: str, note: str | None = None, detail: dict | None = None) -> bool:
     """Change the status along the state machine, or refuse. False when the case is
     already there (a repeated call changes nothing)."""
     before = case.status
@@ -81,5 +81,6 @@ def move(user, case, status: str, note: str | None = None) -> bool:
     case.closed_at = now if status == "closed" else None
     case.overdue = is_overdue(case, bureau_today())
     record("case_moved", actor=user, subject=case,
-           detail={"from": before, "to": status, "note": (note or "").strip() or None})
+           detail={"from": before, "to": status, "note": (note or "").strip() or None}
+           | (detail or {}))
     return True

@@ -198,6 +198,7 @@ def _render_case(case: Case, status: int = 200):
         rects=rects, photos=rectifications.photos_of(rects), history=_history(case, rects),
         moves=moves, need_note={to for to in moves if (case.status, to) in NEED_NOTE},
         draft=draft, writable=case.status in rectifications.WRITABLE,
+        rechecks=services.rechecks(case) if "verified" in moves else [],
         staff=current_user.role in STAFF), status
 
 
@@ -213,7 +214,8 @@ def move(case_id: str):
     found = _get(Case, case_id)
     try:
         services.transition(current_user, found, request.form.get("to", ""),
-                            request.form.get("note", "")[:2001])
+                            request.form.get("note", "")[:2001],
+                            _uuid(request.form.get("recheck_id")))
     except Refused as refused:
         return _refused(refused, lambda status: _render_case(found, status))
     db.session.commit()

@@ -293,3 +293,21 @@ def test_what_the_inspector_adds_after_needs_info_returns_to_the_queue(bureau, d
     queue = browser(bureau.reviewer).page(f"/review?check_id={bureau.check.id}")
     assert f"/review/{added.id}" in queue
     assert f"/review/{bureau.photo.id}" not in queue  # decided: waits for nothing
+
+
+def test_verifying_names_the_recheck_made_since_the_unit_was_told(bureau, desk, make):
+    _review(desk(bureau.reviewer), bureau.photo, "accepted")
+    case_id = _confirm(bureau, desk)
+    _move(desk(bureau.reviewer), case_id, "notified")
+    _move(desk(bureau.contact), case_id, "rectifying")
+    _move(desk(bureau.contact), case_id, "submitted")
+    elsewhere = make.check(bureau.inspector, make.site())
+    inspector = desk(bureau.inspector)
+    for wrong in (bureau.check.id, elsewhere.id, uuid.uuid4()):  # the first visit; another site
+        inspector.call("POST", f"/api/v1/cases/{case_id}/transition",
+                       {"to": "verified", "recheck_id": str(wrong)}, 422)
+    recheck = make.check(bureau.inspector, bureau.site, mode="open")
+    inspector.call("POST", f"/api/v1/cases/{case_id}/transition",
+                   {"to": "verified", "recheck_id": str(recheck.id), "note": "复查已整改"}, 200)
+    moved = _events("case_moved")[-1]
+    assert moved.detail["to"] == "verified" and moved.detail["recheck_id"] == str(recheck.id)
