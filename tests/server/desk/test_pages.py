@@ -269,3 +269,23 @@ def test_a_units_json_answers_hold_nothing_of_the_plan_or_the_check(bureau, brow
             assert secret not in text
     unit.call("GET", f"/api/v1/evidence/{bureau.photo.id}/original", status=404)
     unit.call("GET", f"/api/v1/evidence/{bureau.pending.id}", status=404)
+
+
+def test_reading_an_original_is_in_the_audit_trail_and_a_range_later_is_not(bureau, desk,
+                                                                            make):
+    import io as _io
+
+    from media.storage import original_key
+    from server.evidence.storage import storage
+
+    bureau.photo.storage_key = original_key(bureau.photo.id, bureau.inspector.id)
+    storage().save(bureau.photo.storage_key, _io.BytesIO(b"x" * 4096))
+    db.session.commit()
+    reviewer = desk(bureau.reviewer)
+    path = f"/api/v1/evidence/{bureau.photo.id}/original"
+    assert reviewer.call("GET", path, status=200).data == b"x" * 4096
+    reviewer.client.get(path, headers=reviewer.headers | {"Range": "bytes=2048-"})
+    viewed = db.session.scalars(sa.select(AuditEvent).where(
+        AuditEvent.action == "original_viewed")).all()
+    assert [(e.actor_id, e.subject_id) for e in viewed] == [(bureau.reviewer.id,
+                                                            str(bureau.photo.id))]
