@@ -5,8 +5,10 @@ Flush, never commit."""
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import gettext as _
 
 from sync.desk import NOTE as NOTE_MAX
@@ -73,12 +75,18 @@ def decide_many(user, ids: list[uuid.UUID]) -> int:
 
 
 def captured_at(evidence: Evidence) -> datetime | None:
-    """When it was captured: the file's own time when it has one, else the phone's."""
+    """When it was captured: the file's own time when it has one, else the phone's. A
+    camera's time without an offset is the phone's wall clock: the bureau's time."""
     text = (evidence.media or {}).get("captured_at")
     try:
-        return datetime.fromisoformat(text) if text else evidence.captured_at
+        when = datetime.fromisoformat(text) if text else None
     except ValueError:
+        when = None
+    if when is None:
         return evidence.captured_at
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
+    return when
 
 
 @dataclass(frozen=True)

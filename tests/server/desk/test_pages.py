@@ -289,3 +289,9 @@ def test_reading_an_original_is_in_the_audit_trail_and_a_range_later_is_not(bure
         AuditEvent.action == "original_viewed")).all()
     assert [(e.actor_id, e.subject_id) for e in viewed] == [(bureau.reviewer.id,
                                                             str(bureau.photo.id))]
+
+
+def test_a_cameras_time_without_offset_is_the_bureaus_wall_clock(bureau, browser):
+    _ready(bureau.photo, media={"captured_at": "2026-11-03T10:12:30"})
+    page = browser(bureau.reviewer).page(f"/review/{bureau.photo.id}")
+    assert "2026-11-03 10:12:30" in page
