@@ -279,8 +279,12 @@ def package(case_id: str):
         response.call_on_close(lambda: os.path.exists(path) and os.unlink(path))
         return response
 
-    with os.fdopen(handle, "wb") as out:
-        write_package(found, out, actor=current_user)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            write_package(found, out, actor=current_user)
+    except BaseException:
+        os.unlink(path)
+        raise
     db.session.commit()
     return send_file(path, mimetype="application/zip", as_attachment=True,
                      download_name=f"case-{found.id}.zip")
