@@ -13,7 +13,8 @@ from flask.cli import with_appcontext
 from ..extensions import db
 from ..models import Case
 from . import services
-from .package import examine_package, write_package
+from .package import write_package
+from .package_check import examine_package
 
 
 @click.group("case")

@@ -2,7 +2,7 @@
 manifest naming each file's sha256 and the case's custody trail, and a page to read it.
 
 Files are copied from storage a megabyte at a time, so a package of long videos takes no
-more memory than one of photos. The manifest is the package's seal: ``verify_package``
+more memory than one of photos. The manifest is the package's seal: ``package_check``
 checks every file against it, and the audit event of the packaging keeps the manifest's
 own sha256 in the hash chain: a manifest rewritten to match changed files no longer
 matches that event. Nothing of the plan reaches the package: a covert check's plan stays secret.
@@ -10,10 +10,8 @@ matches that event. Nothing of the plan reaches the package: a covert check's pl
 
 import hashlib
 import json
-import lzma
 import uuid
 import zipfile
-import zlib
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -28,10 +26,9 @@ from ..audit.chain import body_of, record
 from ..evidence.storage import storage
 from ..extensions import db
 from ..models import AuditEvent, AuditHead, Case, Evidence, Rectification, User, utcnow
+from .package_check import MANIFEST
 
-MANIFEST = "manifest.json"
 INDEX = "index.html"
-MAX_MANIFEST = 64 * 1024 * 1024  # some kilobytes per evidence: room for a hundred thousand
 THUMBNAILS = ("thumb.jpg", "poster.jpg")  # what the page shows for a photo, for a video
 _EXTENSIONS = {"jpeg": "jpg"}  # where a format's usual extension is not its name
 
@@ -238,88 +235,6 @@ def _plain(value):
     if isinstance(value, uuid.UUID):
         return str(value)
     raise TypeError(f"not JSON: {type(value).__name__}")
-
-
-# --- Verify -----------------------------------------------------------------------------
-
-# What reading a damaged or hostile zip raises: a bad CRC or header (BadZipFile), bad
-# deflate data (zlib.error), an unknown compression method (NotImplementedError), an
-# encrypted entry (RuntimeError), a truncated file (EOFError), bad JSON (ValueError).
-_UNREADABLE = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, lzma.LZMAError,
-               NotImplementedError, RuntimeError, EOFError, OSError, ValueError)
-
-
-@dataclass
-class Examined:
-    """What ``examine_package`` found."""
-
-    files: int  # listed in the manifest
-    problems: list[str]
-    manifest_sha256: str | None = None  # to compare with the case_packaged audit event
-
-
-def verify_package(path) -> list[str]:
-    """What is wrong with the package at ``path``: files changed, added or removed since
-    its manifest was written; a broken zip or manifest. Empty when intact."""
-    return examine_package(path).problems
-
-
-def examine_package(path) -> Examined:
-    """Check every file of the package against its manifest."""
-    try:
-        with zipfile.ZipFile(path) as zf:
-            listed = _listed(zf)
-            if isinstance(listed, str):
-                return Examined(0, [listed])
-            return Examined(len(listed), _compare(zf, listed), _digest(zf, MANIFEST))
-    except _UNREADABLE as problem:
-        return Examined(0, [f"not a readable zip file: {problem}"])
-
-
-def _listed(zf) -> dict | str:
-    """The manifest's ``files`` map, or the problem that keeps it from being read."""
-    try:
-        info = zf.getinfo(MANIFEST)
-        if info.file_size > MAX_MANIFEST:  # zipfile reads no more than the size it states
-            return f"changed: {MANIFEST} is {info.file_size:,} bytes, too large for a manifest"
-        manifest = json.loads(zf.read(info))
-    except KeyError:
-        return f"removed: {MANIFEST} (the package has no manifest)"
-    except _UNREADABLE as problem:  # ValueError: not JSON, not UTF-8
-        return f"changed: {MANIFEST} cannot be read ({problem})"
-    files = manifest.get("files") if isinstance(manifest, dict) else None
-    if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
-        return f"changed: {MANIFEST} has no list of files"
-    return files
-
-
-def _compare(zf, listed: dict) -> list[str]:
-    problems, seen = [], set()
-    for info in zf.infolist():
-        name = info.filename
-        if name == MANIFEST and name not in seen:
-            seen.add(name)
-            continue
-        if name not in listed or name in seen:  # a second entry of one name is added too
-            problems.append(f"added: {name}")
-        elif _digest(zf, info) != listed[name]:
-            problems.append(f"changed: {name}")
-        seen.add(name)
-    problems += [f"removed: {name}" for name in listed if name not in seen]
-    return problems
-
-
-def _digest(zf, info) -> str | None:
-    """The sha256 of an entry; None when it cannot be read (a byte changed in place
-    fails zip's own CRC)."""
-    digest = hashlib.sha256()
-    try:
-        with zf.open(info) as source:
-            while chunk := source.read(CHUNK):
-                digest.update(chunk)
-    except _UNREADABLE:
-        return None
-    return digest.hexdigest()
 
 
 # --- The page ---------------------------------------------------------------------------

@@ -18,7 +18,8 @@ from PIL.TiffImagePlugin import IFDRational as R
 
 from media.storage import original_key
 from server.audit.chain import link, record
-from server.cases.package import verify_package, write_package
+from server.cases.package import write_package
+from server.cases.package_check import verify_package
 from server.evidence.pipeline import process
 from server.evidence.storage import storage
 from server.extensions import db
