@@ -12,9 +12,11 @@ from datetime import timedelta
 from flask import current_app, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf.csrf import validate_csrf
+from wtforms.validators import ValidationError
 
 from .errors import Problem
-from .extensions import csrf, db, login_manager
+from .extensions import db, login_manager
 from .models import Device, User, utcnow
 from .roles import ALL
 
@@ -83,10 +85,16 @@ def _session_user() -> User | None:
 
 def _desk_session_user() -> User | None:
     """A desk action called from a signed-in browser page: the session's user, and for a
-    change the page's CSRF token (header ``X-CSRFToken``), as a form would send it."""
+    change the page's CSRF token in the header ``X-CSRFToken``. Only the header is read:
+    the body may be an upload's bytes, which are never parsed as a form."""
     user = _session_user()
     if user is not None and request.method not in ("GET", "HEAD", "OPTIONS"):
-        csrf.protect()
+        try:
+            validate_csrf(request.headers.get("X-CSRFToken"))
+        except ValidationError:
+            raise Problem(400, _("Page expired"), _("Reload the page and try again: the "
+                                                    "request lacked its page's CSRF "
+                                                    "token.")) from None
     return user
 
 

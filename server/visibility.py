@@ -8,8 +8,13 @@ of their own unit and never a plan or a check: the time and plan of an unannounc
 check must not reach them.
 """
 
-import sqlalchemy as sa
+import uuid
 
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from .errors import Problem
+from .extensions import db
 from .models import (
     Case,
     Category,
@@ -183,3 +188,21 @@ def keys_for(record) -> set[str]:
 def can_see(user: User, record) -> bool:
     """Whether ``user`` may see ``record`` as it is now (held in memory, maybe unsaved)."""
     return bool(keys_for(record) & set(user_keys(user)))
+
+
+def as_uuid(text) -> uuid.UUID | None:
+    """The id a URL or form names, or None when it names none."""
+    try:
+        return uuid.UUID(str(text)) if text else None
+    except ValueError:
+        return None
+
+
+def visible_record(user: User, model, ident, detail: str):
+    """The live record ``ident`` names, if ``user`` may see it. Otherwise 404, alike for
+    an id that is malformed, unknown, deleted or not theirs: a guess learns nothing."""
+    found = db.session.get(model, as_uuid(ident)) if as_uuid(ident) else None
+    if found is None or getattr(found, "deleted_at", None) is not None \
+            or not can_see(user, found):
+        raise Problem(404, _("Not found"), detail)
+    return found

@@ -1,7 +1,6 @@
 """Findings confirmed or dismissed, cases moved and listed, as JSON (docs/sync-protocol.md,
 "Desk actions"): the same services as the console, for integrations and the field app."""
 
-import uuid
 
 from flask import g
 from flask_babel import gettext as _
@@ -11,11 +10,10 @@ from sync.desk import CasesPage, CasesQuery, ConfirmRequest, DismissRequest, Tra
 from ..api.openapi import ProblemDocument
 from ..api.records import to_data
 from ..api.routing import ApiBlueprint
-from ..errors import Problem
 from ..extensions import db
 from ..models import Case, Finding
 from ..roles import REVIEWERS, STAFF
-from ..visibility import can_see
+from ..visibility import visible_record
 from . import services
 from .states import MOVERS
 
@@ -24,13 +22,7 @@ REFUSALS = {404: ProblemDocument, 409: ProblemDocument, 422: ProblemDocument}
 
 
 def _visible(model, record_id: str, what: str):
-    try:
-        found = db.session.get(model, uuid.UUID(record_id))
-    except ValueError:
-        found = None
-    if found is None or found.deleted_at is not None or not can_see(g.actor, found):
-        raise Problem(404, _("Not found"), _("No such %(what)s.", what=what))
-    return found
+    return visible_record(g.actor, model, record_id, _("No such %(what)s.", what=what))
 
 
 @bp.operation("/findings/<finding_id>/confirm", "POST", summary="Confirm a finding: its "

@@ -3,7 +3,6 @@ and a case with its evidence, the unit's reports, its whole history and its move
 
 import os
 import tempfile
-import uuid
 from datetime import date, timedelta
 
 import sqlalchemy as sa
@@ -31,7 +30,7 @@ from ..extensions import db
 from ..models import AuditEvent, Case, Category, Check, Evidence, Finding, Rectification, Unit, User
 from ..roles import REVIEWERS, STAFF
 from ..rules import Refused
-from ..visibility import can_see, visible
+from ..visibility import as_uuid, visible, visible_record
 from . import rectifications, services
 from .package import write_package
 from .states import MOVERS, NEED_NOTE, TRANSITIONS, bureau_today, may_move
@@ -41,18 +40,8 @@ PAGE = 50
 UNIT_ACTIONS = ("case_opened", "case_moved", "case_overdue", "rectification_reported")
 
 
-def _uuid(text):
-    try:
-        return uuid.UUID(text) if text else None
-    except ValueError:
-        return None
-
-
 def _get(model, ident):
-    found = db.session.get(model, _uuid(ident)) if _uuid(ident) else None
-    if found is None or found.deleted_at is not None or not can_see(current_user, found):
-        abort(404)
-    return found
+    return visible_record(current_user, model, ident, _("No such record."))
 
 
 # --- Findings ---------------------------------------------------------------------------
@@ -101,8 +90,8 @@ def confirm(finding_id: str):
     form = request.form
     try:
         deadline = _date(form.get("deadline"))
-        wanted = services.Confirmation(form.get("severity", ""), _uuid(form.get("category_id")),
-                                       _uuid(form.get("unit_id")),
+        wanted = services.Confirmation(form.get("severity", ""), as_uuid(form.get("category_id")),
+                                       as_uuid(form.get("unit_id")),
                                        form.get("leader_name", "")[:100] or None, deadline)
         if wanted.severity not in SEVERITIES:
             raise Refused(422, _("Choose general or major."))
@@ -146,7 +135,7 @@ def _case_filter() -> services.CaseFilter:
     if month and not services.is_month(month):
         month = None
     return services.CaseFilter(status if status in CASE_STATUSES else None,
-                               _uuid(args.get("unit_id")), overdue, month)
+                               as_uuid(args.get("unit_id")), overdue, month)
 
 
 @bp.route("/cases")
@@ -208,45 +197,42 @@ def case(case_id: str):
     return _render_case(_get(Case, case_id))
 
 
-@bp.route("/cases/<case_id>/move", methods=["POST"])
-@allow(MOVERS)
-def move(case_id: str):
+def _act_on_case(case_id: str, act, said: str | None = None):
+    """A form of the case page: ``act(case)``, then back to the case; refused, the page
+    again with the reason and the refusal's status."""
     found = _get(Case, case_id)
     try:
-        services.transition(current_user, found, request.form.get("to", ""),
-                            request.form.get("note", "")[:2001],
-                            _uuid(request.form.get("recheck_id")))
+        act(found)
     except Refused as refused:
         return _refused(refused, lambda status: _render_case(found, status))
     db.session.commit()
+    if said:
+        flash(said, "info")
     return redirect(url_for(".case", case_id=found.id), 303)
+
+
+@bp.route("/cases/<case_id>/move", methods=["POST"])
+@allow(MOVERS)
+def move(case_id: str):
+    form = request.form
+    return _act_on_case(case_id, lambda case: services.transition(
+        current_user, case, form.get("to", ""), form.get("note", "")[:2001],
+        as_uuid(form.get("recheck_id"))))
 
 
 @bp.route("/cases/<case_id>/report", methods=["POST"])
 @allow("unit")
 def report(case_id: str):
-    found = _get(Case, case_id)
-    try:
-        rectifications.write(current_user, found,
-                             request.form.get("report", "")[:rectifications.REPORT_MAX + 1])
-    except Refused as refused:
-        return _refused(refused, lambda status: _render_case(found, status))
-    db.session.commit()
-    flash(_("Report saved. Add photos of the fix, then submit it."), "info")
-    return redirect(url_for(".case", case_id=found.id), 303)
+    text = request.form.get("report", "")[:rectifications.REPORT_MAX + 1]
+    return _act_on_case(case_id, lambda case: rectifications.write(current_user, case, text),
+                        _("Report saved. Add photos of the fix, then submit it."))
 
 
 @bp.route("/cases/<case_id>/submit", methods=["POST"])
 @allow("unit")
 def submit(case_id: str):
-    found = _get(Case, case_id)
-    try:
-        rectifications.submit(current_user, found)
-    except Refused as refused:
-        return _refused(refused, lambda status: _render_case(found, status))
-    db.session.commit()
-    flash(_("Submitted: the supervision group will verify the fix."), "info")
-    return redirect(url_for(".case", case_id=found.id), 303)
+    return _act_on_case(case_id, lambda case: rectifications.submit(current_user, case),
+                        _("Submitted: the supervision group will verify the fix."))
 
 
 @bp.route("/cases/<case_id>/photos", methods=["POST"])
@@ -256,7 +242,8 @@ def record_photo(case_id: str):
     upload, on the draft report (JSON ``{"evidence_id"}`` with ``X-CSRFToken``)."""
     found = _get(Case, case_id)
     draft = rectifications.draft_of(current_user, found)
-    evidence_id = _uuid(str((request.get_json(silent=True) or {}).get("evidence_id", "")))
+    body = request.get_json(silent=True)
+    evidence_id = as_uuid(body.get("evidence_id")) if isinstance(body, dict) else None
     if draft is None or evidence_id is None:
         raise Problem(404, _("Not found"), _("Save the report first, then add photos."))
     evidence = record_upload(current_user, evidence_id)

@@ -26,15 +26,6 @@ bp = ApiBlueprint("uploads", __name__, url_prefix="/api/v1/uploads", sessions=Tr
 SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
-@bp.url_value_preprocessor
-def body_limit(_endpoint, _values):
-    """An upload's bytes stream to disk, so only Tus-Max-Size limits them. Set before the
-    access check: a session's CSRF check reads ``request.form``, which opens the body
-    with the limit of that moment (5 MiB of JSON), and a larger chunk would be 413."""
-    if request.mimetype == tus.OFFSET_TYPE:
-        request.max_content_length = current_app.config["TUS_MAX_SIZE"]
-
-
 @bp.after_request
 def tus_headers(response: Response) -> Response:
     """Tus-Resumable on every answer; CORS that lets browsers read the tus headers. No
@@ -253,7 +244,9 @@ def _read(n: int) -> bytes:
 
 
 def _write(upload: Upload, offset: int, checksum, status: int) -> Response:
-    # Streamed to disk, never held: body_limit let it be as large as Tus-Max-Size.
+    # Streamed to disk, never held: only Tus-Max-Size limits it (None would mean "the
+    # app's MAX_CONTENT_LENGTH" to Flask).
+    request.max_content_length = current_app.config["TUS_MAX_SIZE"]
     upload_id = upload.id
     token = staging.take_lease(upload)
     try:

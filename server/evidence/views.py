@@ -1,7 +1,6 @@
 """GET /api/v1/evidence/<id>, its original (with Range) and its derivatives."""
 
 import re
-import uuid
 
 from flask import Response, g, request, stream_with_context, url_for
 from flask_babel import gettext as _
@@ -15,7 +14,7 @@ from ..errors import Problem
 from ..extensions import db
 from ..models import Evidence
 from ..roles import ALL
-from ..visibility import can_see
+from ..visibility import visible_record
 from .storage import storage
 
 # The desk's pages show these files too: a signed-in browser may read them.
@@ -25,14 +24,7 @@ DERIVATIVE = re.compile(r"^[a-z0-9_-]{1,32}\.(jpg|mp4|m4a)$")
 
 
 def visible_evidence(evidence_id: str) -> Evidence:
-    try:
-        evidence = db.session.get(Evidence, uuid.UUID(evidence_id))
-    except ValueError:
-        evidence = None
-    if evidence is None or evidence.deleted_at is not None or not can_see(g.actor, evidence):
-        # Deleted, or not yours: not found.
-        raise Problem(404, _("Not found"), _("No such evidence."))
-    return evidence
+    return visible_record(g.actor, Evidence, evidence_id, _("No such evidence."))
 
 
 @bp.operation("/<evidence_id>", "GET", summary="An evidence record with its state and the "

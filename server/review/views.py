@@ -1,10 +1,9 @@
 """The review console: the queue of evidence, one item at a time with its place and time
 against the check's, decisions by button or key, and many accepted at once."""
 
-import uuid
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -12,24 +11,18 @@ from media.mapview import view as map_view
 from sync.vocabulary import REVIEW_STATES
 
 from ..access import allow
+from ..errors import Problem
 from ..extensions import db
 from ..labels import review_label
 from ..models import Check, Evidence, Finding, Site, Unit, User
 from ..roles import REVIEWERS
 from ..rules import Refused
-from ..visibility import can_see
+from ..visibility import as_uuid, visible_record
 from . import services
 
 bp = Blueprint("desk_review", __name__, url_prefix="/review")
 PAGE = 60
 FILTERS = ("state", "check_id", "site_id", "unit_id", "person_id", "mode", "flag")
-
-
-def _uuid(text: str | None):
-    try:
-        return uuid.UUID(text) if text else None
-    except ValueError:
-        return None
 
 
 def _filter() -> services.QueueFilter:
@@ -39,8 +32,8 @@ def _filter() -> services.QueueFilter:
     mode, flag = args.get("mode"), args.get("flag")
     return services.QueueFilter(
         state=state if state in ("all", *REVIEW_STATES) else "pending",
-        check_id=_uuid(args.get("check_id")), site_id=_uuid(args.get("site_id")),
-        unit_id=_uuid(args.get("unit_id")), person_id=_uuid(args.get("person_id")),
+        check_id=as_uuid(args.get("check_id")), site_id=as_uuid(args.get("site_id")),
+        unit_id=as_uuid(args.get("unit_id")), person_id=as_uuid(args.get("person_id")),
         mode=mode if mode in ("open", "covert") else None,
         flag=flag if flag in services.FLAGS else None)
 
@@ -75,7 +68,7 @@ def queue():
 @bp.route("/accept", methods=["POST"])
 @allow(REVIEWERS)
 def accept_many():
-    ids = [found for found in map(_uuid, request.form.getlist("ids")) if found]
+    ids = [found for found in map(as_uuid, request.form.getlist("ids")) if found]
     if not ids:
         flash(_("Choose the evidence to accept first."), "error")
     else:
@@ -86,10 +79,9 @@ def accept_many():
 
 
 def _item(evidence_id: str) -> Evidence:
-    found = db.session.get(Evidence, _uuid(evidence_id)) if _uuid(evidence_id) else None
-    if found is None or found.deleted_at is not None or found.check_id is None \
-            or not can_see(current_user, found):
-        abort(404)
+    found = visible_record(current_user, Evidence, evidence_id, _("No such evidence."))
+    if found.check_id is None:  # a unit's photo of its fix is seen on its case
+        raise Problem(404, _("Not found"), _("No such evidence."))
     return found
 
 

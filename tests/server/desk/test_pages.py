@@ -239,7 +239,8 @@ def test_photos_are_recorded_only_from_the_units_own_uploads(bureau, browser, ma
     unit = browser(bureau.contact)
     unit.post(f"/cases/{case.id}/report", {"report": "已整改"})
     token = unit.token()
-    for body in ({"evidence_id": str(uuid.uuid4())}, {"evidence_id": "../../etc"}, {}, []):
+    for body in ({"evidence_id": str(uuid.uuid4())}, {"evidence_id": "../../etc"}, {}, [],
+                 [1], "x", {"evidence_id": ["a"]}):
         answer = unit.client.post(f"/cases/{case.id}/photos", json=body,
                                   headers={"X-CSRFToken": token})
         assert answer.status_code == 404 and answer.mimetype == "application/problem+json"
