@@ -62,12 +62,18 @@ def _examine(evidence: Evidence, path: Path, folder: Path) -> tuple[dict, dict]:
     found = sniff_file(path)
     if found is None:
         raise MediaError("The file is not a photo, audio or video format Mingcha accepts.")
-    if found.kind != evidence.kind:
-        raise MediaError(f"The file is {found.kind} ({found.name}) but the record says "
-                         f"{evidence.kind}.")
-    if found.kind == "photo":
+    if "photo" in (found.kind, evidence.kind):
+        if found.kind != evidence.kind:
+            raise MediaError(f"The file is {found.kind} ({found.name}) but the record says "
+                             f"{evidence.kind}.")
         return _photo(path)
-    return _recording(path, folder, found.kind)
+    # A container such as WebM or MP4 holds sound alone as well as pictures (a browser's
+    # MediaRecorder writes audio as WebM): its streams decide whether it is audio or video.
+    info = probe_av(path)
+    if info["kind"] != evidence.kind:
+        raise MediaError(f"The file is {info['kind']} ({info['container']}) but the record "
+                         f"says {evidence.kind}.")
+    return _recording(path, folder, info)
 
 
 def _photo(path: Path) -> tuple[dict, dict]:
@@ -77,8 +83,8 @@ def _photo(path: Path) -> tuple[dict, dict]:
     return info, files
 
 
-def _recording(path: Path, folder: Path, kind: str) -> tuple[dict, dict]:
-    info = probe_av(path)
+def _recording(path: Path, folder: Path, info: dict) -> tuple[dict, dict]:
+    kind = info["kind"]
     files = {}
     if kind == "video":
         make_poster(path, folder / "poster.jpg", duration_s=info.get("duration_s"))

@@ -186,6 +186,30 @@ def test_an_amr_voice_note_gets_a_browser_playable_preview(client, make, uploade
     assert set(evidence.derivatives) == {"preview.m4a"} and evidence.geofence == "unknown"
 
 
+def test_a_browsers_webm_voice_note_is_audio_and_a_video_claimed_as_audio_fails(
+        client, make, uploader, tmp_path):
+    """Chrome's MediaRecorder writes a voice note as WebM, the container of videos: the
+    streams inside, not the container, decide; a file with pictures is not audio."""
+    from tests.media.avfiles import make_audio, make_videos
+
+    user, check, up, phone = _scenario(client, make, uploader)
+    voice = make_audio(tmp_path)["voice.webm"]
+    data, m = _recording(check.id, voice, "audio", voice_id := uuid.uuid4())
+    phone.push_one(m)
+    _upload(up, data, voice_id)
+    evidence = _evidence(voice_id)
+    assert evidence.state == "ready", evidence.failure
+    assert evidence.media["duration_s"] > 1 and evidence.media["width"] is None
+
+    data, m = _recording(check.id, make_videos(tmp_path)["recorder.webm"], "audio",
+                         film_id := uuid.uuid4())
+    phone.push_one(m)
+    _upload(up, data, film_id)
+    evidence = _evidence(film_id)
+    assert evidence.state == "failed"
+    assert evidence.failure == "The file is video (webm) but the record says audio."
+
+
 def test_a_batch_of_records_meets_the_files_already_uploaded(client, make, uploader):
     """Photos uploaded on the site's Wi-Fi, their records synced later in one batch: the
     records with a file are processed, the one without waits for its upload."""
