@@ -3,9 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# The browser code (field/): npm packages, and the bundles the server serves as static files.
+# The browser code (field/): npm packages, and the bundles the server serves as static files:
+# the field app in server/field/static/ (build.json lists it) and the desk's upload script.
 FIELD_STAMP := field/node_modules/.installed
-DESK_UPLOAD := server/static/build/desk-upload.js
+FIELD_BUILD := server/field/static/build.json
 
 .PHONY: install system-deps services translations assets catalog demo serve worker test fuzz \
 	lint bench soak clean
@@ -19,14 +20,14 @@ $(STAMP): requirements.txt requirements-dev.txt
 install: system-deps $(STAMP) translations assets
 
 $(FIELD_STAMP): field/package.json field/package-lock.json
-	@command -v npm >/dev/null || { echo "npm is missing: install Node.js 18 or newer with npm" >&2; exit 1; }
+	@command -v npm >/dev/null || { echo "npm is missing: install Node.js 20.19 or newer with npm" >&2; exit 1; }
 	npm ci --prefix field --no-audit --no-fund
 	touch $(FIELD_STAMP)
 
-$(DESK_UPLOAD): $(FIELD_STAMP) $(shell find field/src -type f 2>/dev/null)
+$(FIELD_BUILD): $(FIELD_STAMP) field/build.mjs $(shell find field/src -type f 2>/dev/null)
 	npm run build --prefix field
 
-assets: $(DESK_UPLOAD)
+assets: $(FIELD_BUILD)
 
 system-deps:
 	bash scripts/system-deps.sh
@@ -57,7 +58,9 @@ serve: install
 worker: install
 	$(BIN)/python manage.py worker
 
+# The field app's unit tests (Vitest), then everything else (pytest, browsers included).
 test: install services
+	npm test --prefix field
 	$(BIN)/python -m pytest
 
 # Issue 9, point 15: the media library fed FUZZ_EXAMPLES damaged, truncated and hostile

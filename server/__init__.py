@@ -69,6 +69,7 @@ def register_blueprints(app):
     from .evidence.upload_views import bp as uploads_bp
     from .evidence.views import bp as evidence_bp
     from .extensions import csrf
+    from .field.views import bp as field_bp
     from .health.views import bp as health_bp
     from .review.actions import bp as review_bp
     from .review.views import bp as desk_review_bp
@@ -82,6 +83,7 @@ def register_blueprints(app):
         csrf.exempt(bp)
         app.register_blueprint(bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(field_bp)
     for bp in (web_bp, desk_review_bp, desk_cases_bp, audit_bp):
         app.register_blueprint(bp)
     access.verify_routes(app)
