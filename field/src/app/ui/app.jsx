@@ -26,8 +26,10 @@ function Nav({ field, route }) {
     <a href={`#/${path}`} class={here === path || (path === "" && ["check", "start"].includes(here)) ? "here" : ""}
       aria-current={here === path ? "page" : undefined}>{label}{extra}</a>
   );
-  const badge = field.sync.error ? <span class="count bad">!</span>
-    : count ? <span class="count" data-testid="sync-count">{count}</span> : null;
+  // Offline is not a fault: the count of what waits is enough. Other failures get a mark.
+  const failed = field.sync.error && !field.sync.error.offline;
+  const badge = count ? <span class={`count ${failed ? "bad" : ""}`} data-testid="sync-count">{count}</span>
+    : failed ? <span class="count bad">!</span> : null;
   return (
     <nav class="bar">
       {item("", t("nav_home"))}

@@ -1,5 +1,6 @@
 // Small pieces the screens share.
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
+import { API, headers } from "../api.js";
 import { t } from "../i18n.js";
 import { useObjectUrl } from "./hooks.js";
 
@@ -50,8 +51,29 @@ export function useConfirm() {
   return [ask, dialog];
 }
 
-export function Thumb({ blob, kind }) {
-  const url = useObjectUrl(kind === "photo" ? blob : null);
+// Thumbnails of photos no longer on the phone, fetched from the server once per app run.
+const served = new Map();
+
+function useServedThumb(id, wanted) {
+  const [url, setUrl] = useState(served.get(id) || null);
+  useEffect(() => {
+    if (!wanted || served.has(id) || !navigator.onLine) return;
+    fetch(`${API}/evidence/${id}/files/thumb.jpg`, { headers: headers(), credentials: "omit" })
+      .then((r) => (r.ok ? r.blob() : null))
+      .then((blob) => {
+        if (!blob) return;
+        served.set(id, URL.createObjectURL(blob));
+        setUrl(served.get(id));
+      }, () => {});
+  }, [id, wanted]);
+  return url;
+}
+
+/** The photo as kept on the phone, or the server's thumbnail once it is there. */
+export function Thumb({ blob, kind, id, ready }) {
+  const local = useObjectUrl(kind === "photo" ? blob : null);
+  const remote = useServedThumb(id, kind === "photo" && !blob && ready);
+  const url = local || remote;
   if (url) return <img class="thumb" src={url} alt="" loading="lazy" decoding="async" />;
   return <span class={`thumb icon ${kind}`} aria-hidden="true">{{ photo: "▣", audio: "♪", video: "▶" }[kind]}</span>;
 }
