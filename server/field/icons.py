@@ -29,8 +29,9 @@ def icon_png(size: int) -> bytes:
     if font is not None:
         draw.text((size / 2, size / 2), "察", font=font, fill="white", anchor="mm")
     else:
-        r, w = size * 0.26, max(2, size // 14)
-        draw.ellipse((size / 2 - r, size / 2 - r, size / 2 + r, size / 2 + r), outline="white", width=w)
+        middle, r = size / 2, size * 0.26
+        draw.ellipse((middle - r, middle - r, middle + r, middle + r), outline="white",
+                     width=max(2, size // 14))
     out = BytesIO()
     image.save(out, "PNG", optimize=True)
     return out.getvalue()

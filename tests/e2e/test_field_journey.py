@@ -10,8 +10,6 @@ by CI as test artifacts, never committed.
 """
 
 import hashlib
-import io
-import os
 import random
 from pathlib import Path
 
@@ -19,18 +17,14 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image
 from PIL.TiffImagePlugin import IFDRational as R
-from playwright.sync_api import sync_playwright
 
 from server.evidence.storage import storage
 from server.extensions import db
 from server.models import Check, Device, Evidence, Finding, Upload
 from tests.conftest import PASSWORD
+from tests.e2e.phone import Phone, sign_in
 from tests.media.photo_samples import exif_for, scene
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(os.environ.get("MINGCHA_ARTIFACTS", "artifacts")) / "field"
-PHONE = {"width": 390, "height": 844}
-WHERE = {"latitude": 34.2601, "longitude": 117.1902, "accuracy": 8}
 GPS = {"GPSLatitudeRef": "N", "GPSLatitude": (R(34, 1), R(15, 1), R(3636, 100)),
        "GPSLongitudeRef": "E", "GPSLongitude": (R(117, 1), R(11, 1), R(2472, 100))}
 
@@ -66,64 +60,6 @@ def _fresh():
     db.session.expire_all()
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make install` installs Debian's chromium")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--use-fake-ui-for-media-stream",
-                  "--use-fake-device-for-media-stream"])
-        yield browser
-        browser.close()
-
-
-class Phone:
-    """The field app in a phone-sized tab; screenshots numbered in the order taken."""
-
-    def __init__(self, chromium, base):
-        self.context = chromium.new_context(
-            viewport=PHONE, locale="zh-CN", geolocation=WHERE, is_mobile=True, has_touch=True,
-            permissions=["geolocation", "microphone"])
-        self.page = self.context.new_page()
-        self.page.set_default_timeout(30_000)
-        self.base, self.n = base, 0
-        self.uploads = []  # (method, url, Upload-Offset sent or answered)
-        self.page.on("request", self._request)
-        self.page.on("response", self._response)
-
-    def _request(self, request):
-        if "/api/v1/uploads" in request.url and request.method in ("POST", "PATCH"):
-            self.uploads.append((request.method, request.url,
-                                 request.headers.get("upload-offset")))
-
-    def _response(self, response):
-        if "/api/v1/uploads/" in response.url and response.request.method == "HEAD":
-            self.uploads.append(("HEAD", response.url, response.headers.get("upload-offset")))
-
-    def shot(self, name):
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        self.n += 1
-        self.page.screenshot(path=str(ARTIFACTS / f"{self.n:02}-{name}.png"), full_page=True)
-
-    def state(self, expression):
-        return self.page.evaluate(f"() => {{ const m = window.mingcha; return {expression}; }}")
-
-    def wait(self, expression, timeout=60_000):
-        self.page.wait_for_function(
-            f"() => {{ const m = window.mingcha; return Boolean(m && ({expression})); }}",
-            timeout=timeout)
-
-    def synced(self):
-        """Nothing left to send, every file sent, no sync running."""
-        self.wait("m.store.outbox.length === 0 && !m.sync.running"
-                  " && [...m.store.files.values()].every((f) => f.uploaded)")
-
-    def capture(self, testid, *paths):
-        self.page.set_input_files(f"[data-testid={testid}] input", [str(p) for p in paths])
-
-
 def _desk(chromium, base, user):
     context = chromium.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
     page = context.new_page()
@@ -135,7 +71,7 @@ def _desk(chromium, base, user):
     return context, page
 
 
-def test_a_covert_check_offline_then_synced_and_answered(app, make, live_server, chromium,
+def test_a_covert_check_offline_then_synced_and_answered(app, make, live_server, phone_browser,
                                                          tmp_path):
     unit = make.unit(name="建筑业管理科")
     site = make.site(unit, name="纺织东路道路工程", lat=34.2600, lon=117.1900, radius_m=300)
@@ -149,15 +85,10 @@ def test_a_covert_check_offline_then_synced_and_answered(app, make, live_server,
     category = make.category("absent")
     photos = [_photo(tmp_path, f"IMG_000{i}.jpg", seed=i) for i in range(1, 4)]
 
-    phone = Phone(chromium, live_server)
+    phone = Phone(phone_browser, live_server)
     page = phone.page
-    page.goto(live_server + "/field/")
-    phone.shot("signin")
-    page.fill("input[name=username]", supervisor.username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    sign_in(phone, supervisor, shot="signin")
     page.wait_for_selector(f"text={plan.title}")
-    phone.wait("m.store.meta.last_sync")
     # Sites nearest first; a plan of someone else never reaches this phone.
     names = page.locator("button.site .name").all_inner_texts()
     assert names.index(site.name) < names.index(far.name)
@@ -269,7 +200,7 @@ def test_a_covert_check_offline_then_synced_and_answered(app, make, live_server,
 
     # The reviewer asks for more; the phone shows it and answers with a photo.
     asked = by_sha[_sha(photos[0])]
-    desk, desk_page = _desk(chromium, live_server, reviewer)
+    desk, desk_page = _desk(phone_browser, live_server, reviewer)
     desk_page.goto(f"{live_server}/review/{asked.id}")
     desk_page.fill("textarea[name=note]", "照片看不清签到表，请补拍签到表近景")
     desk_page.click("button[value=needs_info]")

@@ -30,13 +30,24 @@ function what(issue) {
   return t(`type.${issue.type}`);
 }
 
+const TIMES = new Set(["started_at", "ended_at", "captured_at", "deadline", "submitted_at"]);
+
+/** "结束时间：12-02 09:30；记录：…" — the person's change in their words. */
+function values(data) {
+  return Object.entries(data || {}).map(([field, value]) => {
+    const label = t(`field.${field}`) === `field.${field}` ? field : t(`field.${field}`);
+    const shown = TIMES.has(field) ? short(value)
+      : typeof value === "object" ? JSON.stringify(value) : value;
+    return `${label}：${shown}`;
+  }).join("；");
+}
+
 function Issue({ field, issue }) {
   if (issue.kind === "conflict") {
     return (
       <li class="issue">
         <p>{t("conflict", { what: what(issue) })}</p>
-        <p class="meta">{t("conflict_mine", { values: Object.entries(issue.mine || {})
-          .map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : v}`).join("；") })}</p>
+        <p class="meta">{t("conflict_mine", { values: values(issue.mine) })}</p>
         <div class="row">
           <button type="button" class="secondary" onClick={() => field.store.dismissIssue(issue.id)}>{t("keep_server")}</button>
           <button type="button" class="primary" onClick={() => field.again(issue)}>{t("send_mine")}</button>
