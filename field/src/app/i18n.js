@@ -116,6 +116,8 @@ export const WORDS = {
     ok: "知道了",
     file_refused: "文件 {name} 未能上传：{why}",
     retry: "重试",
+    drop_file: "删除本机文件",
+    drop_file_confirm: "从本机删除 {name}？删除后无法恢复。",
     // errors in words a person can act on
     err_offline: "没有网络：记录都保存在本机，有网后自动同步。",
     err_signin: "登录已失效，请重新登录；未同步的记录不会丢失。",
@@ -291,6 +293,8 @@ export const WORDS = {
     ok: "OK",
     file_refused: "File {name} could not be sent: {why}",
     retry: "Retry",
+    drop_file: "Delete from this phone",
+    drop_file_confirm: "Delete {name} from this phone? It cannot be undone.",
     err_offline: "No network: everything is kept on this phone and syncs when there is one.",
     err_signin: "You were signed out: sign in again; nothing unsynced is lost.",
     err_forbidden: "Not allowed: {why}",

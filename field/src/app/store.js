@@ -147,7 +147,7 @@ export class Store {
 
   /** The push's answers, each settled as sync-protocol.md says, in one transaction. */
   async settlePush(batch, results) {
-    const tx = this.db.transaction(["records", "outbox", "issues"], "readwrite");
+    const tx = this.db.transaction(["records", "outbox", "issues", "files"], "readwrite");
     const records = tx.objectStore("records");
     const outbox = tx.objectStore("outbox");
     let queued = await outbox.getAll();
@@ -174,6 +174,17 @@ export class Store {
       }
       if (effect.issue) {
         await tx.objectStore("issues").put({ ...effect.issue, id: uuid(), at: rfc3339() });
+      }
+      if (effect.issue && effect.issue.kind === "rejected" && m.type === "evidence"
+        && !(record && record.version != null)) {
+        // Its record will never be on the server: the file cannot go either. It stays on
+        // the phone, shown with the reason, until the person deletes it.
+        const file = await tx.objectStore("files").get(m.entity_id);
+        if (file) {
+          const error = effect.issue.error || {};
+          await tx.objectStore("files").put({ ...file, refused: true,
+            error: error.detail || error.title || "" });
+        }
       }
     }
     await tx.done;
@@ -213,6 +224,12 @@ export class Store {
     tx.objectStore("meta").put(cursor, "cursor");
     await tx.done;
     await this.reload();
+  }
+
+  async dropFile(evidenceId) {
+    await this.db.delete("files", evidenceId);
+    this.files.delete(evidenceId);
+    this.emit();
   }
 
   async dismissIssue(id) {

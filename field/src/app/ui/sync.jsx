@@ -2,7 +2,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { describe, t } from "../i18n.js";
 import { bytes, short } from "../time.js";
-import { Progress } from "./common.jsx";
+import { Progress, useConfirm } from "./common.jsx";
 
 export function pending(field) {
   const files = [...field.store.files.values()];
@@ -72,6 +72,7 @@ export function SyncPanel({ field }) {
   const totals = field.uploads.totals();
   const active = [...field.uploads.active.keys()];
   const last = field.store.meta.last_sync;
+  const [ask, dialog] = useConfirm();
   return (
     <main class="screen sync">
       <h1>{t("sync_title")} <span class={`dot ${navigator.onLine ? "on" : "off"}`}>{navigator.onLine ? t("online") : t("offline")}</span></h1>
@@ -113,7 +114,14 @@ export function SyncPanel({ field }) {
             {waiting.refused.map((f) => (
               <li class="issue" key={f.evidence_id}>
                 <p>{t("file_refused", { name: f.filename, why: f.error || "" })}</p>
-                <button type="button" class="secondary" onClick={() => field.retryFile(f.evidence_id)}>{t("retry")}</button>
+                <div class="row">
+                  <button type="button" class="secondary" onClick={() => field.retryFile(f.evidence_id)}>{t("retry")}</button>
+                  <button type="button" class="danger" onClick={async () => {
+                    if (await ask({ text: t("drop_file_confirm", { name: f.filename }), danger: true })) {
+                      await field.store.dropFile(f.evidence_id);
+                    }
+                  }}>{t("drop_file")}</button>
+                </div>
               </li>
             ))}
           </ul>
@@ -130,6 +138,7 @@ export function SyncPanel({ field }) {
           </div>
         )}
       </section>
+      {dialog}
     </main>
   );
 }
