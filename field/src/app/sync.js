@@ -54,7 +54,9 @@ export class Sync {
       try {
         do {
           this.again = false;
-          await this.once();
+          // One sync at a time across the app's tabs, each starting from what is stored.
+          if (navigator.locks) await navigator.locks.request("mingcha-sync", () => this.once());
+          else await this.once();
         } while (this.again);
       } finally {
         this.running = null;
@@ -68,6 +70,7 @@ export class Sync {
   async once() {
     const store = this.store;
     try {
+      await store.reload();
       this.set({ phase: "hash" });
       await this.hashing();
       if (!store.meta.token) return;
