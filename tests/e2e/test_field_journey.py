@@ -177,7 +177,7 @@ def test_a_covert_check_offline_then_synced_and_answered(app, make, live_server,
         "uploadThroughput": 2 * 1024 * 1024})
     phone.uploads.clear()
     phone.capture("gallery", large)
-    _wait_for_offset(lambda: _upload_of(_sha(large)), at_least=1)
+    _wait_for_offset(lambda: _upload_of(_sha(large)), at_least=1024 * 1024)
     phone.context.set_offline(True)
     page.wait_for_timeout(500)
     cut_at = _upload_of(_sha(large)).offset

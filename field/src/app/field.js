@@ -4,6 +4,7 @@ import * as api from "./api.js";
 import { capture, finishAll, kindOf, recover } from "./capture.js";
 import { appendLines } from "./merge.js";
 import { Position } from "./position.js";
+import { Recording } from "./recorder.js";
 import { Store } from "./store.js";
 import { Sync } from "./sync.js";
 import { rfc3339, uuid } from "./time.js";
@@ -25,6 +26,7 @@ export class Field {
     this.uploads = new Uploads(store);
     this.sync = new Sync(store, this.uploads, () => finishAll(store));
     this.timer = null;
+    this.recording = null; // the audio being recorded, whatever the screen
     api.session.token = store.meta.token || null;
     api.session.lang = store.meta.lang || "zh-CN";
     store.subscribe(() => {
@@ -167,6 +169,23 @@ export class Field {
     }
     this.syncSoon();
     return ids;
+  }
+
+  async startRecording(check, findingId = null) {
+    if (this.recording) return;
+    this.keepStorage();
+    this.recording = await Recording.start(this.store, { check: check.id, findingId,
+      location: this.position.now() });
+    this.store.emit();
+  }
+
+  async stopRecording() {
+    const recording = this.recording;
+    if (!recording) return;
+    this.recording = null;
+    this.store.emit();
+    await recording.stop();
+    this.syncSoon();
   }
 
   /** A conflict's way out: the person's change made again on the server's version. */

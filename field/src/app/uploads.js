@@ -8,6 +8,9 @@ import { API, ApiError, session } from "./api.js";
 
 // A lost connection costs at most one chunk; the server's proxies take 5 MiB requests.
 export const CHUNK = 5 * 1024 * 1024;
+// A small file goes in the creating request itself (one round trip less). A larger one is
+// created first, so that a cut in its first bytes still leaves an upload to resume.
+const IN_CREATION = 1024 * 1024;
 const PARALLEL = 3;
 const RETRY_DELAYS = [0, 1000, 3000, 5000];
 // Answers after which the same request may succeed.
@@ -87,7 +90,7 @@ export class Uploads {
         uploadUrl: row.upload_url || null,
         chunkSize: CHUNK,
         retryDelays: RETRY_DELAYS,
-        uploadDataDuringCreation: true,
+        uploadDataDuringCreation: row.size <= IN_CREATION,
         storeFingerprintForResuming: false, // the URL is kept in IndexedDB instead
         headers: { Authorization: `Bearer ${session.token}`, "Accept-Language": session.lang },
         metadata: { evidence_id: id, check_id: row.check_id, kind: row.kind,

@@ -1,7 +1,7 @@
 // One check: capture photos, audio and video, note findings, answer the reviewers.
 import { useEffect, useState } from "preact/hooks";
 import { describe, t } from "../i18n.js";
-import { canRecord, Recording } from "../recorder.js";
+import { canRecord } from "../recorder.js";
 import { short } from "../time.js";
 import { Badge, FileButton, ModeBadge, Thumb, useConfirm } from "./common.jsx";
 import { GpsLine } from "./home.jsx";
@@ -40,8 +40,10 @@ export function standing(field, item) {
   return { text: t("file.queued"), kind: "pending" };
 }
 
+/** The record button; the recording itself belongs to the app, so it goes on (and can be
+ * stopped) when the person moves between screens. */
 function Recorder({ field, check, findingId, label, onError }) {
-  const [recording, setRecording] = useState(null);
+  const recording = field.recording;
   const [seconds, setSeconds] = useState(0);
   useEffect(() => {
     if (!recording) return undefined;
@@ -49,13 +51,11 @@ function Recorder({ field, check, findingId, label, onError }) {
     return () => clearInterval(timer);
   }, [recording]);
   if (!canRecord()) return null;
-  if (recording) {
+  if (recording && recording.check === check.id) {
     return (
       <button type="button" class="button recording" data-testid="stop-audio" onClick={async () => {
-        setRecording(null);
         try {
-          await recording.stop();
-          field.syncSoon();
+          await field.stopRecording();
         } catch (error) {
           onError(error);
         }
@@ -63,15 +63,15 @@ function Recorder({ field, check, findingId, label, onError }) {
     );
   }
   return (
-    <button type="button" class="button" data-testid="record-audio" onClick={async () => {
-      try {
-        setSeconds(0);
-        setRecording(await Recording.start(field.store, { check: check.id, findingId,
-          location: field.position.now() }));
-      } catch (error) {
-        onError(error.name === "NotAllowedError" ? new Error(t("mic_refused")) : error);
-      }
-    }}>{label}</button>
+    <button type="button" class="button" data-testid="record-audio" disabled={Boolean(recording)}
+      onClick={async () => {
+        try {
+          setSeconds(0);
+          await field.startRecording(check, findingId);
+        } catch (error) {
+          onError(error.name === "NotAllowedError" ? new Error(t("mic_refused")) : error);
+        }
+      }}>{label}</button>
   );
 }
 

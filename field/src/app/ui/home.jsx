@@ -38,7 +38,7 @@ export function Home({ field }) {
   const fix = field.position.fix;
   // Re-sorted when the phone has moved by more than ~50 m, not on every fix.
   const rounded = fix ? `${fix.lat.toFixed(3)},${fix.lon.toFixed(3)}` : "";
-  const sorted = useMemo(() => byDistance([...sites.values()], fix), [sites.size, rounded]);
+  const sorted = useMemo(() => byDistance([...sites.values()], fix), [store.records, rounded]);
   const needle = query.trim().toLowerCase();
   const shown = sorted.filter(({ site }) => !needle || [site.name, site.address, site.code,
     units.get(site.unit_id)?.name].some((v) => v && v.toLowerCase().includes(needle)));
