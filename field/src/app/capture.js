@@ -2,7 +2,7 @@
 // taken); its sha256 is computed off the page's thread, and its evidence record is queued
 // with the hash. Captures cut short (a reload before hashing, a recording when the battery
 // died) are finished when the app opens again.
-import { sha256 } from "./hash.js";
+import { examine } from "./hash.js";
 import { rfc3339, stamp, uuid } from "./time.js";
 
 const EXTENSION = { "audio/webm": "webm", "audio/mp4": "m4a", "audio/ogg": "ogg",
@@ -53,13 +53,13 @@ export async function finish(store, row) {
 
 async function hashAndQueue(store, row) {
   if (row.sha256) return;
-  const digest = await sha256(row.blob);
+  const { sha256: digest, thumb } = await examine(row.blob, row.kind === "photo");
   row = store.files.get(row.evidence_id) || row; // a finding may have been chosen meanwhile
   const data = { check_id: row.check_id, kind: row.kind, size: row.size,
     filename: row.filename, captured_at: row.captured_at };
   if (row.finding_id) data.finding_id = row.finding_id;
   if (row.location) data.location = row.location;
-  await store.hashed(row.evidence_id, digest, data);
+  await store.hashed(row.evidence_id, digest, data, thumb);
 }
 
 /** Hashes every kept file not hashed yet (its hashing was cut short). */

@@ -1,6 +1,7 @@
 // sha256 of a captured file, off the page's thread. A photo is digested by Web Crypto in
 // one piece; a larger file (a video) is read in slices and hashed incrementally, so no
-// more than one slice is ever in memory.
+// more than one slice is ever in memory. A photo also gets a small thumbnail here, so the
+// screens never decode a whole photo to show it.
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
 
@@ -19,10 +20,28 @@ async function digest(blob) {
   return bytesToHex(hash.digest());
 }
 
-self.onmessage = async (event) => {
-  const { id, blob } = event.data;
+const THUMB_PX = 192;
+
+/** A small JPEG of the photo, or null where the browser cannot make one (older Safari has
+ * no OffscreenCanvas; no browser decodes every format, HEIC among them). */
+async function thumbnail(blob) {
+  if (typeof OffscreenCanvas !== "function" || typeof createImageBitmap !== "function") return null;
   try {
-    self.postMessage({ id, sha256: await digest(blob) });
+    const bitmap = await createImageBitmap(blob, { resizeWidth: THUMB_PX, resizeQuality: "medium" });
+    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+    canvas.getContext("2d").drawImage(bitmap, 0, 0);
+    bitmap.close();
+    return await canvas.convertToBlob({ type: "image/jpeg", quality: 0.7 });
+  } catch (_) {
+    return null;
+  }
+}
+
+self.onmessage = async (event) => {
+  const { id, blob, photo } = event.data;
+  try {
+    const sha256 = await digest(blob);
+    self.postMessage({ id, sha256, thumb: photo ? await thumbnail(blob) : null });
   } catch (error) {
     self.postMessage({ id, error: String((error && error.message) || error) });
   }

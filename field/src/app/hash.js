@@ -1,4 +1,5 @@
-// Asks the hashing worker for a file's sha256; one worker serves the whole app.
+// Asks the hashing worker for a file's sha256 (and a photo's thumbnail); one worker
+// serves the whole app.
 /* global __HASH_WORKER__ */
 let worker = null;
 let next = 0;
@@ -7,20 +8,21 @@ const waiting = new Map();
 function start() {
   worker = new Worker(__HASH_WORKER__);
   worker.onmessage = (event) => {
-    const { id, sha256, error } = event.data;
+    const { id, sha256, thumb, error } = event.data;
     const done = waiting.get(id);
     waiting.delete(id);
     if (error) done.reject(new Error(error));
-    else done.resolve(sha256);
+    else done.resolve({ sha256, thumb });
   };
 }
 
-export function sha256(blob) {
+/** {sha256, thumb}: the file's digest, and for a photo a small JPEG (or null). */
+export function examine(blob, photo) {
   if (!worker) start();
   next += 1;
   const id = next;
   return new Promise((resolve, reject) => {
     waiting.set(id, { resolve, reject });
-    worker.postMessage({ id, blob });
+    worker.postMessage({ id, blob, photo });
   });
 }

@@ -131,10 +131,11 @@ export class Store {
   }
 
   /** The hashed file's evidence record, queued in the same transaction as its hash. */
-  async hashed(evidenceId, sha256, data) {
+  async hashed(evidenceId, sha256, data, thumb = null) {
     const tx = this.db.transaction(["files", "records", "outbox"], "readwrite");
     const row = await tx.objectStore("files").get(evidenceId);
     row.sha256 = sha256;
+    row.thumb = thumb;
     tx.objectStore("files").put(row);
     const mutation = this.#mutation("evidence", "upsert", evidenceId, { ...data, sha256 },
       { version: null });

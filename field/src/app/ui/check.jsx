@@ -157,7 +157,7 @@ export function CheckScreen({ field, checkId }) {
             const where = standing(field, e);
             return (
               <li key={e.id} data-evidence={e.id}>
-                <Thumb blob={store.files.get(e.id)?.blob} kind={e.kind} id={e.id} ready={e.state === "ready"} />
+                <Thumb thumb={store.files.get(e.id)?.thumb} kind={e.kind} id={e.id} ready={e.state === "ready"} />
                 <span class="what">{t(`kind.${e.kind}`)} · {short(e.captured_at)}</span>
                 <Badge kind={where.kind}>{where.text}</Badge>
               </li>

@@ -69,10 +69,11 @@ function useServedThumb(id, wanted) {
   return url;
 }
 
-/** The photo as kept on the phone, or the server's thumbnail once it is there. */
-export function Thumb({ blob, kind, id, ready }) {
-  const local = useObjectUrl(kind === "photo" ? blob : null);
-  const remote = useServedThumb(id, kind === "photo" && !blob && ready);
+/** A photo's thumbnail: made on the phone when it was taken, or the server's once the
+ * file has left the phone. */
+export function Thumb({ thumb, kind, id, ready }) {
+  const local = useObjectUrl(kind === "photo" ? thumb : null, id);
+  const remote = useServedThumb(id, kind === "photo" && !thumb && ready);
   const url = local || remote;
   if (url) return <img class="thumb" src={url} alt="" loading="lazy" decoding="async" />;
   return <span class={`thumb icon ${kind}`} aria-hidden="true">{{ photo: "▣", audio: "♪", video: "▶" }[kind]}</span>;

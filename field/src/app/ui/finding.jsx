@@ -84,7 +84,7 @@ export function FindingForm({ field, checkId, findingId }) {
                   else next.delete(e.id);
                   setChosen(next);
                 }} />
-              <Thumb blob={store.files.get(e.id)?.blob} kind={e.kind} id={e.id} ready={e.state === "ready"} />
+              <Thumb thumb={store.files.get(e.id)?.thumb} kind={e.kind} id={e.id} ready={e.state === "ready"} />
               <span>{t(`kind.${e.kind}`)} · {short(e.captured_at)}</span>
             </label>
           ))}

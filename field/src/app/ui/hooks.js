@@ -21,15 +21,21 @@ export function useSubscribe(...sources) {
   }, sources);
 }
 
-/** An object URL for a blob while the component shows it. */
-export function useObjectUrl(blob) {
+/** An object URL for a blob while the component shows it, made once per `key`: a kept
+ * file's blob is a new object after every write of its row, and each new URL would have
+ * the browser load and decode the whole photo again. */
+export function useObjectUrl(blob, key = blob) {
   const [url, setUrl] = useState(null);
+  const present = Boolean(blob);
   useEffect(() => {
-    if (!blob) return undefined;
+    if (!blob) {
+      setUrl(null);
+      return undefined;
+    }
     const made = URL.createObjectURL(blob);
     setUrl(made);
     return () => URL.revokeObjectURL(made);
-  }, [blob]);
+  }, [key, present]);
   return url;
 }
 
