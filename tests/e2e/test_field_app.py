@@ -91,6 +91,7 @@ def test_a_conflict_is_shown_and_the_persons_change_sent_again(app, make, live_s
     phone.context.set_offline(True)
     phone.page.click("button.danger:has-text('结束检查')")
     phone.page.click("[role=alertdialog] button.primary")
+    phone.page.wait_for_function("() => location.hash === '#/'")  # ended: back home
     phone.page.goto(f"{live_server}/field/#/check/{check_id}")
     phone.page.fill("input[name=note]", "项目经理不在岗，电话联系未接")
     phone.page.click("form.row button[type=submit]")

@@ -85,10 +85,16 @@ export class Store {
 
   /** Every record of a type as shown, deleted ones left out. */
   all(type) {
-    const ids = new Set();
+    const queued = new Map();
+    for (const m of this.outbox) {
+      if (m.type !== type) continue;
+      if (!queued.has(m.entity_id)) queued.set(m.entity_id, []);
+      queued.get(m.entity_id).push(m);
+    }
+    const ids = new Set(queued.keys());
     for (const r of this.records.values()) if (r.type === type) ids.add(r.id);
-    for (const m of this.outbox) if (m.type === type) ids.add(m.entity_id);
-    return [...ids].map((id) => this.get(type, id)).filter(Boolean);
+    return [...ids].map((id) => view(this.records.get(key(type, id)), queued.get(id) || []))
+      .filter((record) => record && !record.deleted);
   }
 
   /** Queue a change of a record (the whole of what the person did, in one mutation). */

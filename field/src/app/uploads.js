@@ -34,7 +34,8 @@ export class Uploads {
     this.store = store;
     this.progress = new Map(); // evidence id -> [sent, total]
     this.listeners = new Set();
-    this.active = new Map(); // evidence id -> Upload
+    this.active = new Map(); // evidence id -> {upload, reject}
+    this.pending = null; // a redraw asked for
   }
 
   subscribe(listener) {
@@ -44,6 +45,16 @@ export class Uploads {
 
   emit() {
     for (const listener of this.listeners) listener();
+  }
+
+  /** Progress redraws the screens at most five times a second: drawing a list of
+   * hundreds of photos at every chunk's progress would take the CPU the uploads need. */
+  progressed() {
+    if (this.pending) return;
+    this.pending = setTimeout(() => {
+      this.pending = null;
+      this.emit();
+    }, 200);
   }
 
   /** Files waiting to go up: hashed, their record on the server, not yet sent. */
@@ -99,7 +110,7 @@ export class Uploads {
         onUploadUrlAvailable: () => store.updateFile(id, { upload_url: upload.url }),
         onProgress: (sent, total) => {
           this.progress.set(id, [sent, total]);
-          this.emit();
+          this.progressed();
         },
         onShouldRetry: (error) => {
           const status = statusOf(error);

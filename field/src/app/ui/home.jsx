@@ -35,6 +35,10 @@ export function Home({ field }) {
   const open = checks.filter((c) => !c.ended_at);
   const recent = checks.filter((c) => c.ended_at).slice(0, 20);
   const plans = myPlans(field);
+  const needsInfo = new Map();
+  for (const e of store.all("evidence")) {
+    if (e.review_state === "needs_info") needsInfo.set(e.check_id, (needsInfo.get(e.check_id) || 0) + 1);
+  }
   const fix = field.position.fix;
   // Re-sorted when the phone has moved by more than ~50 m, not on every fix.
   const rounded = fix ? `${fix.lat.toFixed(3)},${fix.lon.toFixed(3)}` : "";
@@ -93,8 +97,7 @@ export function Home({ field }) {
         <h2>{t("recent")}</h2>
         {recent.length === 0 && <p class="empty">{t("no_checks")}</p>}
         {recent.map((c) => {
-          const asked = store.all("evidence").filter((e) => e.check_id === c.id
-            && e.review_state === "needs_info").length;
+          const asked = needsInfo.get(c.id) || 0;
           return (
             <a class="card" href={`#/check/${c.id}`} key={c.id}>
               <strong>{sites.get(c.site_id)?.name || "—"}</strong> <ModeBadge mode={c.mode} />
