@@ -1,22 +1,25 @@
-// Screens re-render when the store, the sync, the uploads or the position change, at
-// most once a frame.
+// Screens re-render when the store, the sync, the uploads or the position change, at most
+// ten times a second: a sync of hundreds of files changes the store hundreds of times, and
+// every redraw of a long list takes CPU the uploads need.
 import { useEffect, useState } from "preact/hooks";
+
+const REDRAW_MS = 100;
 
 export function useSubscribe(...sources) {
   const [, setTick] = useState(0);
   useEffect(() => {
-    let frame = null;
+    let timer = null;
     const rerender = () => {
-      if (frame != null) return;
-      frame = requestAnimationFrame(() => {
-        frame = null;
+      if (timer != null) return;
+      timer = setTimeout(() => {
+        timer = null;
         setTick((n) => n + 1);
-      });
+      }, REDRAW_MS);
     };
     const offs = sources.map((source) => source.subscribe(rerender));
     return () => {
       offs.forEach((off) => off());
-      if (frame != null) cancelAnimationFrame(frame);
+      clearTimeout(timer);
     };
   }, sources);
 }
