@@ -2,7 +2,8 @@
 granted position and a fake microphone): a supervisor signs in, goes offline, makes a
 covert check of their plan with three photos, a voice note, a finding and a note, reloads
 with no signal and finds everything, then syncs: the server holds every record and every
-byte. A large photo's upload is cut by the network and resumes from the server's offset.
+byte. A large photo's upload is cut by the network, or by the app being closed, and
+resumes from the server's offset.
 A reviewer asks for more at the desk; the phone shows the note and answers with a photo.
 
 Screenshots of every screen go to ``artifacts/field/`` (or ``$MINGCHA_ARTIFACTS``), kept
@@ -260,3 +261,41 @@ def _wait_for_offset(find, at_least, seconds=30):
             return upload
         time.sleep(0.05)
     raise AssertionError("the upload did not start")
+
+
+def test_an_upload_cut_by_a_closed_app_resumes_from_the_servers_offset(
+        app, make, live_server, phone_browser, tmp_path):
+    site = make.site(name="碧水湾桥", lat=34.2601, lon=117.1902, radius_m=300)
+    supervisor = make.user("supervisor")
+    phone = Phone(phone_browser, live_server)
+    sign_in(phone, supervisor)
+    page = phone.page
+    page.goto(f"{live_server}/field/#/start/{site.id}")
+    page.click(".actions button")
+    page.wait_for_selector("[data-testid=take-photo]")
+    check_id = page.url.rsplit("/", 1)[1]
+    large = _large_photo(tmp_path)
+    cdp = phone.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", {
+        "offline": False, "latency": 20, "downloadThroughput": -1,
+        "uploadThroughput": 2 * 1024 * 1024})
+    phone.capture("gallery", large)
+    _wait_for_offset(lambda: _upload_of(_sha(large)), at_least=1024 * 1024)
+    page.close()  # the app is swiped away in the middle of the upload
+
+    phone.uploads.clear()
+    page = phone.page = phone.context.new_page()
+    page.on("request", phone._request)
+    page.on("response", phone._response)
+    page.goto(f"{live_server}/field/#/check/{check_id}")
+    phone.synced()
+    upload = _upload_of(_sha(large))
+    assert upload.offset == upload.length == large.stat().st_size
+    methods = [u[0] for u in phone.uploads]
+    assert methods[0] == "HEAD" and "POST" not in methods, phone.uploads
+    assert int(phone.uploads[1][2]) == int(phone.uploads[0][2]) > 0  # on from the server's offset
+    _fresh()
+    stored = db.session.scalar(sa.select(Evidence).where(Evidence.sha256 == _sha(large)))
+    assert _stored(stored) == large.read_bytes()
+    phone.context.close()
