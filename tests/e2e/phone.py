@@ -55,7 +55,12 @@ class Phone:
                   " && [...m.store.files.values()].every((f) => f.uploaded)")
 
     def capture(self, testid, *paths):
+        """Hands files to a capture button; returns once the app has kept every one."""
         self.page.set_input_files(f"[data-testid={testid}] input", [str(p) for p in paths])
+        for path in paths:
+            name = path.name
+            self.wait(f"[...m.store.files.values()].some((f) => f.filename === {name!r})"
+                      f" || m.store.all('evidence').some((e) => e.filename === {name!r})")
 
 
 def sign_in(phone, user, shot=None):
