@@ -8,6 +8,7 @@ from flask_migrate import upgrade
 
 from .. import jobs
 from ..audit.cli import audit
+from ..bulletins.cli import bulletin
 from ..auth.cli import user
 from ..auth.services import purge_login_failures
 from ..cases.cli import case, cases, verify_package
@@ -101,7 +102,7 @@ def requeue():
 
 def init_app(app):
     for command in (init_db, create_user, user, housekeeping, requeue, import_registry, demo,
-                    phone, audit, case, cases, verify_package):
+                    phone, audit, bulletin, case, cases, verify_package):
         app.cli.add_command(command)
 
 
