@@ -103,6 +103,8 @@ def load(env=None) -> dict:
         "REMEMBER_COOKIE_SECURE": _bool(env, "SESSION_COOKIE_SECURE", production),
         "BABEL_DEFAULT_LOCALE": "zh_CN",
         "BABEL_DEFAULT_TIMEZONE": env.get("MINGCHA_TIMEZONE") or "Asia/Shanghai",
+        # The issuing organ's abbreviation in bulletins' document numbers: X住建督〔2026〕11号.
+        "BULLETIN_NUMBER_PREFIX": env.get("MINGCHA_BULLETIN_PREFIX") or "X住建督",
         "PROXY_COUNT": _int(env, "PROXY_COUNT", 0),
         # A tile server for the review console's maps, such as
         # https://tiles.example.gov.cn/{z}/{x}/{y}.png (Web Mercator, WGS 84); unset: a

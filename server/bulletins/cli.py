@@ -1,4 +1,5 @@
-"""`manage.py bulletin compile YYYY-MM`."""
+"""`manage.py bulletin compile YYYY-MM [--correction]` and `manage.py bulletin publish
+YYYY-MM`."""
 
 import sys
 
@@ -8,7 +9,7 @@ from flask.cli import with_appcontext
 from ..cases.services import is_month
 from ..errors import Problem
 from ..extensions import db
-from .services import compile_draft
+from . import services
 
 
 @click.group("bulletin")
@@ -16,20 +17,47 @@ def bulletin():
     """Monthly bulletins (月末通报)."""
 
 
-@bulletin.command("compile")
-@click.argument("month")
-@with_appcontext
-def compile_(month):
-    """Make or refresh the draft bulletin of MONTH (YYYY-MM, in the bureau's time zone)."""
+def _month(month: str):
     if not is_month(month):
         click.echo(f"error: {month!r} is not a month such as 2026-11", err=True)
         sys.exit(2)
+
+
+@bulletin.command("compile")
+@click.argument("month")
+@click.option("--correction", is_flag=True,
+              help="the month is published: start a new edition to correct it")
+@with_appcontext
+def compile_(month, correction):
+    """Make or refresh the draft bulletin of MONTH (YYYY-MM, in the bureau's time zone)."""
+    _month(month)
     try:
-        draft = compile_draft(month)
+        draft = services.compile_draft(month, correction=correction)
     except Problem as refused:
         click.echo(f"error: {refused.detail}", err=True)
         sys.exit(1)
     db.session.commit()
     h = draft.content["figures"]["headline"]
-    click.echo(f"{draft.title}（草稿）: {h['checks']} checks, {h['findings']} findings "
-               f"({h['findings_major']} major), rectification rate {h['rectification_rate']}%")
+    click.echo(f"{draft.title}（草稿，{draft.content['number']}）: {h['checks']} checks, "
+               f"{h['findings']} findings ({h['findings_major']} major), rectification rate "
+               f"{h['rectification_rate']}%")
+
+
+@bulletin.command("publish")
+@click.argument("month")
+@with_appcontext
+def publish(month):
+    """Publish MONTH's draft: frozen from now on, its sha256 in the audit chain."""
+    _month(month)
+    draft = services.latest(month)
+    if draft is None:
+        click.echo(f"error: {month} has no draft: run `bulletin compile {month}` first",
+                   err=True)
+        sys.exit(1)
+    try:
+        services.publish(draft, actor=None)
+    except Problem as refused:
+        click.echo(f"error: {refused.detail}", err=True)
+        sys.exit(1)
+    db.session.commit()
+    click.echo(f"published {draft.content['number']} {draft.title}: sha256 {draft.content_sha256}")

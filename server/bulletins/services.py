@@ -1,15 +1,21 @@
-"""The month's draft bulletin: compiled from the figures, its narrative kept across
-recompilations. A published bulletin never changes."""
+"""The month's bulletin: a draft compiled from the figures (its narrative and number kept
+across recompilations), edited by the compiler, then published: frozen, its sha256 in the
+audit chain. A published bulletin never changes; a correction is a new edition."""
 
+import hashlib
+
+from flask import current_app
 from flask_babel import gettext as _
 
 from ..audit import chain
 from ..errors import Problem
 from ..extensions import db
-from ..models import Bulletin
+from ..models import Bulletin, utcnow
 from .figures import MonthFigures, compile_month
 
 SECTIONS = ("基本情况", "存在问题", "整改要求", "下一步工作")
+SECTION_CHARS = 20_000
+NUMBER_CHARS = 64
 
 
 def title_of(month: str) -> str:
@@ -36,21 +42,95 @@ def opening(figures: MonthFigures) -> dict:
             "下一步工作": "督查组将继续采取明察与暗访相结合的方式，对整改情况进行复查。"}
 
 
-def compile_draft(month: str, actor=None) -> Bulletin:
-    """Make or refresh the month's draft: new figures, the compiler's sections kept."""
-    bulletin = db.session.scalar(db.select(Bulletin).where(Bulletin.month == month))
+def latest(month: str) -> Bulletin | None:
+    """The month's newest edition."""
+    return db.session.scalar(db.select(Bulletin).where(Bulletin.month == month)
+                             .order_by(Bulletin.edition.desc()).limit(1))
+
+
+def default_number(month: str) -> str:
+    """The next document number of the year, such as ``X住建督〔2026〕11号``."""
+    year = month[:4]
+    issued = db.session.scalar(db.select(db.func.count()).select_from(Bulletin).where(
+        Bulletin.status == "published", Bulletin.month.like(f"{year}-%")))
+    return f"{current_app.config['BULLETIN_NUMBER_PREFIX']}〔{year}〕{issued + 1}号"
+
+
+def compile_draft(month: str, actor=None, correction: bool = False) -> Bulletin:
+    """Make or refresh the month's draft: new figures, the compiler's sections and number
+    kept. With ``correction``, a published month gets a new edition to correct it."""
+    bulletin = latest(month)
     if bulletin is not None and bulletin.status == "published":
-        raise Problem(409, _("Already published"),
-                      _("The bulletin of %(month)s is published and never changes; "
-                        "a correction is a new bulletin.", month=month))
+        if not correction:
+            raise Problem(409, _("Already published"),
+                          _("The bulletin of %(month)s is published and never changes; "
+                            "a correction is a new bulletin.", month=month))
+        sections = dict(bulletin.content.get("sections") or {})
+        bulletin = Bulletin(month=month, edition=bulletin.edition + 1, corrects_id=bulletin.id,
+                            title=f"{title_of(month)}（更正）", content={"sections": sections})
+        db.session.add(bulletin)
     figures = compile_month(month)
     if bulletin is None:
         bulletin = Bulletin(month=month, title=title_of(month), content={})
         db.session.add(bulletin)
-    sections = (bulletin.content or {}).get("sections") or opening(figures)
-    bulletin.content = {"figures": figures.as_json(), "sections": sections,
-                        "number": (bulletin.content or {}).get("number", "")}
+    kept = bulletin.content or {}
+    bulletin.content = {"figures": figures.as_json(),
+                        "sections": kept.get("sections") or opening(figures),
+                        "number": kept.get("number") or default_number(month)}
     db.session.flush()
     chain.record("bulletin_compiled", actor=actor, subject=bulletin,
-                 detail={"month": month, "findings": figures.headline.findings})
+                 detail={"month": month, "edition": bulletin.edition,
+                         "findings": figures.headline.findings})
+    return bulletin
+
+
+def _draft(bulletin: Bulletin):
+    if bulletin.status != "draft":
+        raise Problem(409, _("Already published"),
+                      _("The bulletin of %(month)s is published and never changes; "
+                        "a correction is a new bulletin.", month=bulletin.month))
+
+
+def edit(bulletin: Bulletin, sections: dict, number: str, actor) -> Bulletin:
+    """The compiler's words: the four sections and the document number."""
+    _draft(bulletin)
+    errors = [{"field": f"sections.{name}", "message": _("Unknown section.")}
+              for name in sections if name not in SECTIONS]
+    errors += [{"field": f"sections.{name}", "message": _("At most %(n)s characters.",
+                                                          n=SECTION_CHARS)}
+               for name, text in sections.items() if len(text) > SECTION_CHARS]
+    if not number.strip() or len(number) > NUMBER_CHARS:
+        errors.append({"field": "number", "message": _("A document number is required "
+                                                       "(at most %(n)s characters).",
+                                                       n=NUMBER_CHARS)})
+    if errors:
+        raise Problem(422, _("The bulletin was not saved"), _("Correct the fields named."),
+                      errors=errors)
+    content = dict(bulletin.content)
+    content["sections"] = {**content.get("sections", {}), **sections}
+    content["number"] = number.strip()
+    bulletin.content = content
+    chain.record("bulletin_edited", actor=actor, subject=bulletin,
+                 detail={"month": bulletin.month, "edition": bulletin.edition,
+                         "sections": sorted(sections), "number": content["number"]})
+    return bulletin
+
+
+def content_sha256(content: dict) -> str:
+    return hashlib.sha256(chain.canonical(content)).hexdigest()
+
+
+def publish(bulletin: Bulletin, actor) -> Bulletin:
+    """Freeze the draft with the figures as they are now; its sha256 goes into the audit
+    chain, so any later change to it shows."""
+    _draft(bulletin)
+    content = dict(bulletin.content)
+    content["figures"] = compile_month(bulletin.month).as_json()
+    bulletin.content = content
+    bulletin.status, bulletin.published_at = "published", utcnow()
+    bulletin.published_by = getattr(actor, "id", None)
+    bulletin.content_sha256 = content_sha256(content)
+    chain.record("bulletin_published", actor=actor, subject=bulletin,
+                 detail={"month": bulletin.month, "edition": bulletin.edition,
+                         "number": content.get("number"), "sha256": bulletin.content_sha256})
     return bulletin

@@ -8,9 +8,9 @@ from flask_migrate import upgrade
 
 from .. import jobs
 from ..audit.cli import audit
-from ..bulletins.cli import bulletin
 from ..auth.cli import user
 from ..auth.services import purge_login_failures
+from ..bulletins.cli import bulletin
 from ..cases.cli import case, cases, verify_package
 from ..demo.cli import demo
 from ..errors import Problem

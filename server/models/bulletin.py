@@ -12,11 +12,17 @@ BULLETIN_STATUSES = ("draft", "published")
 
 
 class Bulletin(Record, Model):
-    """One month's report. Frozen once published: ``content_sha256`` proves it."""
+    """One month's report. Frozen once published: ``content_sha256`` proves it. A
+    correction is a new edition of the month, with its own number, naming the one it
+    corrects."""
 
     __tablename__ = "bulletins"
+    __table_args__ = (sa.UniqueConstraint("month", "edition", name="uq_bulletins_month_edition"),)
 
-    month: Mapped[str] = mapped_column(sa.String(7), unique=True, nullable=False)  # YYYY-MM
+    month: Mapped[str] = mapped_column(sa.String(7), nullable=False)  # YYYY-MM
+    edition: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1,
+                                         server_default="1")
+    corrects_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("bulletins.id"))
     title: Mapped[str] = mapped_column(sa.String(200), nullable=False)
     status: Mapped[str] = mapped_column(
         enum(*BULLETIN_STATUSES, name="bulletin_status"), nullable=False, default="draft"

@@ -1,9 +1,12 @@
 """`manage.py bulletin compile YYYY-MM`: a draft made and refreshed, the compiler's words
 kept, a published bulletin never touched."""
 
+import pytest
 import sqlalchemy as sa
 
 from server.audit.chain import verify
+from server.bulletins.services import compile_draft, content_sha256, edit, publish
+from server.errors import Problem
 from server.extensions import db
 from server.models import AuditEvent, Bulletin
 from tests.server.bulletins.test_figures import november  # noqa: F401 (a fixture)
@@ -28,7 +31,8 @@ def test_a_draft_is_compiled_with_its_sections_drafted(app, runner, november):  
     assert "恒天花园小巷路灯改造" in draft.content["sections"]["存在问题"]
     event = db.session.scalar(sa.select(AuditEvent).where(
         AuditEvent.action == "bulletin_compiled"))
-    assert event.detail == {"month": "2026-11", "findings": 2}
+    assert event.detail == {"month": "2026-11", "edition": 1, "findings": 2}
+    assert draft.content["number"] == "X住建督〔2026〕1号"
     assert verify(db.session).intact
 
 
@@ -47,16 +51,45 @@ def test_recompiling_refreshes_figures_and_keeps_the_compilers_words(app, runner
     assert draft.content["sections"]["整改要求"] == "限期十日内整改到位。"
 
 
-def test_a_published_bulletin_is_never_recompiled(app, runner, november):  # noqa: F811
+def test_publishing_freezes_and_a_correction_is_a_new_edition(app, runner,
+                                                              november):  # noqa: F811
     runner.invoke(args=["bulletin", "compile", "2026-11"])
-    draft = _bulletin()
-    draft.status = "published"
-    frozen = dict(draft.content)
+    result = runner.invoke(args=["bulletin", "publish", "2026-11"])
+    assert result.exit_code == 0, result.output
+    first = _bulletin()
+    assert first.status == "published" and first.published_at is not None
+    assert first.content_sha256 == content_sha256(first.content) in result.output
+    event = db.session.scalar(sa.select(AuditEvent).where(
+        AuditEvent.action == "bulletin_published"))
+    assert event.detail["sha256"] == first.content_sha256
+    assert event.detail["number"] == "X住建督〔2026〕1号"
+    frozen = first.content
+
+    # The world moves on; the published bulletin does not.
+    november["major"].state = "dismissed"
     db.session.commit()
-    result = runner.invoke(args=["bulletin", "compile", "2026-11"])
-    assert result.exit_code == 1
-    assert "never changes" in result.output
+    again = runner.invoke(args=["bulletin", "compile", "2026-11"])
+    assert again.exit_code == 1 and "不再改动" in again.output
+    assert runner.invoke(args=["bulletin", "publish", "2026-11"]).exit_code == 1
     assert _bulletin().content == frozen
+
+    result = runner.invoke(args=["bulletin", "compile", "2026-11", "--correction"])
+    assert result.exit_code == 0, result.output
+    db.session.commit()
+    second, original = db.session.scalars(sa.select(Bulletin).order_by(
+        Bulletin.edition.desc())).all()
+    assert (second.edition, second.corrects_id, second.status) == (2, original.id, "draft")
+    assert second.content["number"] == "X住建督〔2026〕2号"
+    assert second.content["sections"] == frozen["sections"]
+    assert second.content["figures"]["headline"]["findings"] == 1
+    assert original.content == frozen
+    assert content_sha256(original.content) == original.content_sha256
+    assert verify(db.session).intact
+
+
+def test_nothing_to_publish_says_what_to_do(app, runner):
+    result = runner.invoke(args=["bulletin", "publish", "2026-11"])
+    assert result.exit_code == 1 and "bulletin compile 2026-11" in result.output
 
 
 def test_a_bad_month_is_refused_plainly(app, runner):
@@ -64,3 +97,25 @@ def test_a_bad_month_is_refused_plainly(app, runner):
         result = runner.invoke(args=["bulletin", "compile", bad])
         assert result.exit_code == 2 and "is not a month" in result.output
     assert _bulletin() is None
+
+
+def test_the_compiler_edits_sections_and_number_of_a_draft_only(app, make, november):  # noqa: F811
+    compiler = make.user("compiler")
+    draft = compile_draft("2026-11", actor=compiler)
+    edit(draft, {"整改要求": "<script>限期整改</script>"}, " X住建督〔2026〕11号 ", compiler)
+    db.session.commit()
+    draft = _bulletin()
+    assert draft.content["sections"]["整改要求"] == "<script>限期整改</script>"  # text, as typed
+    assert draft.content["number"] == "X住建督〔2026〕11号"
+    for sections, number, field in (({"结语": "x"}, "1号", "sections.结语"),
+                                    ({"基本情况": "长" * 20_001}, "1号", "sections.基本情况"),
+                                    ({}, "  ", "number"), ({}, "号" * 65, "number")):
+        with pytest.raises(Problem) as refused:
+            edit(draft, sections, number, compiler)
+        assert refused.value.status == 422
+        assert [e["field"] for e in refused.value.errors] == [field]
+    publish(draft, compiler)
+    db.session.commit()
+    with pytest.raises(Problem) as refused:
+        edit(draft, {"整改要求": "改"}, "1号", compiler)
+    assert refused.value.status == 409
