@@ -138,12 +138,14 @@ def _tally(findings: list[Finding], key) -> list[dict]:
     return sorted(rows.values(), key=lambda r: (-(r["general"] + r["major"]), r["code"]))
 
 
-def _problem(f: Finding, case: Case | None, photo) -> dict:
+def _problem(f: Finding, case: Case | None, photo, today: date) -> dict:
     day = f.check.started_at.astimezone(bureau_zone()).date()
     return {"finding_id": str(f.id), "date": day.isoformat(), "unit": f.unit.name,
-            "site": f.check.site.name, "category": f.category.name_zh,
+            "unit_code": f.unit.code, "site": f.check.site.name,
+            "category": f.category.name_zh, "category_code": f.category.code,
             "severity": f.severity, "description": f.description,
             "case_status": case.status if case else None,
+            "overdue": bool(case and (case.overdue or is_overdue(case, today))),
             "deadline": case.deadline.isoformat() if case else None,
             "leader": case.leader_name if case else None,
             "photo_id": str(photo) if photo else None}
@@ -165,7 +167,8 @@ def _ineligible(month: str) -> list[dict]:
     out: dict = {}
     for finding, started in rows:
         out.setdefault(finding.unit_id, {
-            "unit": finding.unit.name, "finding_id": str(finding.id),
+            "unit": finding.unit.name, "unit_code": finding.unit.code,
+            "finding_id": str(finding.id),
             "date": started.astimezone(bureau_zone()).date().isoformat(),
             "why": f"{finding.category.name_zh}：{finding.description}"})
     return sorted(out.values(), key=lambda r: r["date"])
@@ -181,5 +184,5 @@ def compile_month(month: str, today: date | None = None) -> MonthFigures:
         month=month, headline=headline, previous=previous,
         by_category=_tally(findings, lambda f: (f.category.code, f.category.name_zh)),
         by_unit=_tally(findings, lambda f: (f.unit.code, f.unit.name)),
-        problems=[_problem(f, cases.get(f.id), photos.get(f.id)) for f in findings],
+        problems=[_problem(f, cases.get(f.id), photos.get(f.id), today) for f in findings],
         ineligible=_ineligible(month))

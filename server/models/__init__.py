@@ -2,7 +2,7 @@
 
 from .audit import AuditEvent, AuditHead
 from .base import Model, utcnow
-from .bulletin import Bulletin
+from .bulletin import Bulletin, DeductionTable
 from .case import Case, Notice, Rectification
 from .check import Check, Finding
 from .evidence import Evidence, Upload
@@ -13,6 +13,7 @@ from .user import Device, LoginFailure, User
 
 __all__ = [
     "AppliedMutation", "AuditEvent", "AuditHead", "Bulletin", "Case", "Category", "Check",
+    "DeductionTable",
     "Device", "Evidence", "FeedRow", "Finding", "LoginFailure", "Model", "Notice", "Plan",
     "Rectification", "Site", "Unit", "Upload", "User", "plan_assignees", "plan_sites",
     "utcnow",

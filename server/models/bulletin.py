@@ -6,7 +6,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import JSON, Model, Record, UTCDateTime, enum
+from .base import JSON, Model, Record, UTCDateTime, enum, utcnow
 
 BULLETIN_STATUSES = ("draft", "published")
 
@@ -31,3 +31,19 @@ class Bulletin(Record, Model):
     content_sha256: Mapped[str | None] = mapped_column(sa.String(64))
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     published_by: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
+
+
+class DeductionTable(Model):
+    """Points a unit loses per confirmed finding (by category and severity) and per
+    overdue case. Never edited: a change is a new table in force from its month on, so a
+    month is always scored with the table in force then."""
+
+    __tablename__ = "deduction_tables"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    effective_from: Mapped[str] = mapped_column(sa.String(7), unique=True, nullable=False)
+    # {"general": points, "major": points, "overdue": points,
+    #  "categories": {code: {"general": points, "major": points}}}
+    rules: Mapped[dict] = mapped_column(JSON, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))

@@ -92,7 +92,9 @@ def test_problems_name_date_and_place_never_the_plan_or_the_hour(app, november):
     first, second = figures.problems
     assert (first["finding_id"], first["date"], first["site"]) == (
         str(november["major"].id), "2026-11-01", "恒天花园小巷路灯改造")
-    assert (first["case_status"], first["deadline"]) == ("notified", "2026-11-20")
+    assert (first["case_status"], first["deadline"], first["overdue"]) == (
+        "notified", "2026-11-20", True)
+    assert (second["case_status"], second["overdue"]) == ("closed", False)
     assert second["photo_id"] == str(november["shown"].id)  # the accepted photo
     assert first["photo_id"] is None  # no accepted photo: none shown
     text = json.dumps(figures.as_json(), ensure_ascii=False)
@@ -102,7 +104,8 @@ def test_problems_name_date_and_place_never_the_plan_or_the_hour(app, november):
 def test_a_major_problem_costs_the_unit_the_years_awards(app, november):
     figures = compile_month("2026-11", today=date(2026, 12, 2))
     assert figures.ineligible == [{
-        "unit": "路灯管理所", "finding_id": str(november["major"].id), "date": "2026-11-01",
+        "unit": "路灯管理所", "unit_code": november["b"].code,
+        "finding_id": str(november["major"].id), "date": "2026-11-01",
         "why": "脱岗离岗：上班时间离岗，未履行外出报批手续"}]
     # In December the unit with December's major problem joins; November's stays.
     december = compile_month("2026-12", today=date(2026, 12, 2))
