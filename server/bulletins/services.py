@@ -3,6 +3,7 @@ across recompilations), edited by the compiler, then published: frozen, its sha2
 audit chain. A published bulletin never changes; a correction is a new edition."""
 
 import hashlib
+from dataclasses import asdict
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -12,6 +13,7 @@ from ..errors import Problem
 from ..extensions import db
 from ..models import Bulletin, utcnow
 from .figures import MonthFigures, compile_month
+from .scores import unit_scores
 
 SECTIONS = ("基本情况", "存在问题", "整改要求", "下一步工作")
 SECTION_CHARS = 20_000
@@ -74,7 +76,8 @@ def compile_draft(month: str, actor=None, correction: bool = False) -> Bulletin:
         bulletin = Bulletin(month=month, title=title_of(month), content={})
         db.session.add(bulletin)
     kept = bulletin.content or {}
-    bulletin.content = {"figures": figures.as_json(),
+    bulletin.content = {"title": bulletin.title, "figures": figures.as_json(),
+                        "scores": [asdict(row) for row in unit_scores(month)],
                         "sections": kept.get("sections") or opening(figures),
                         "number": kept.get("number") or default_number(month)}
     db.session.flush()
@@ -126,6 +129,7 @@ def publish(bulletin: Bulletin, actor) -> Bulletin:
     _draft(bulletin)
     content = dict(bulletin.content)
     content["figures"] = compile_month(bulletin.month).as_json()
+    content["scores"] = [asdict(row) for row in unit_scores(bulletin.month)]
     bulletin.content = content
     bulletin.status, bulletin.published_at = "published", utcnow()
     bulletin.published_by = getattr(actor, "id", None)
