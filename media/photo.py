@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pillow_heif
-from PIL import Image
+from PIL import Image, ImageOps
 
 from media.errors import MediaError
 from media.exif import read_exif
@@ -193,4 +193,17 @@ def _jpeg(image: Image.Image) -> bytes:
     # Saved without exif/xmp/icc: derivatives carry no GPS or device data, only upright pixels.
     out = io.BytesIO()
     image.save(out, "JPEG", quality=JPEG_QUALITY)
+    return out.getvalue()
+
+
+def clean_jpeg(data: bytes, max_px: int = 1600, quality: int = 85) -> bytes:
+    """The photo re-encoded as a JPEG upright and at most ``max_px`` on its longer side,
+    with no metadata at all: no EXIF, no GPS, no maker notes (for documents that leave
+    the bureau)."""
+    with Image.open(io.BytesIO(data)) as im:
+        upright = ImageOps.exif_transpose(im)
+        clean = _flatten(upright) if upright.mode != "RGB" else upright.copy()
+    clean.thumbnail((max_px, max_px))
+    out = io.BytesIO()
+    clean.save(out, "JPEG", quality=quality, optimize=True)
     return out.getvalue()

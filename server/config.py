@@ -105,6 +105,8 @@ def load(env=None) -> dict:
         "BABEL_DEFAULT_TIMEZONE": env.get("MINGCHA_TIMEZONE") or "Asia/Shanghai",
         # The issuing organ's abbreviation in bulletins' document numbers: X住建督〔2026〕11号.
         "BULLETIN_NUMBER_PREFIX": env.get("MINGCHA_BULLETIN_PREFIX") or "X住建督",
+        # The issuing organ, in red at the head of every bulletin and under its text.
+        "BULLETIN_ISSUER": env.get("MINGCHA_BULLETIN_ISSUER") or "X区住房和城乡建设局",
         "PROXY_COUNT": _int(env, "PROXY_COUNT", 0),
         # A tile server for the review console's maps, such as
         # https://tiles.example.gov.cn/{z}/{x}/{y}.png (Web Mercator, WGS 84); unset: a

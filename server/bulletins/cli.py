@@ -1,5 +1,5 @@
-"""`manage.py bulletin compile YYYY-MM [--correction]` and `manage.py bulletin publish
-YYYY-MM`."""
+"""`manage.py bulletin compile YYYY-MM [--correction]`, `manage.py bulletin publish
+YYYY-MM` and `manage.py bulletin render YYYY-MM --out DIR`."""
 
 import sys
 
@@ -10,6 +10,7 @@ from ..cases.services import is_month
 from ..errors import Problem
 from ..extensions import db
 from . import services
+from .render import render
 
 
 @click.group("bulletin")
@@ -61,3 +62,20 @@ def publish(month):
         sys.exit(1)
     db.session.commit()
     click.echo(f"published {draft.content['number']} {draft.title}: sha256 {draft.content_sha256}")
+
+
+@bulletin.command("render")
+@click.argument("month")
+@click.option("--out", "folder", required=True, type=click.Path(file_okay=False),
+              help="the folder to write the files into")
+@with_appcontext
+def render_(month, folder):
+    """Write MONTH's newest bulletin as DIR/bulletin-YYYY-MM.docx and .xlsx."""
+    _month(month)
+    found = services.latest(month)
+    if found is None:
+        click.echo(f"error: {month} has no bulletin: run `bulletin compile {month}` first",
+                   err=True)
+        sys.exit(1)
+    for path in render(found, folder):
+        click.echo(str(path))

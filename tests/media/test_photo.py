@@ -248,3 +248,17 @@ def test_garbage_exif_loses_only_the_metadata(make_photo, block):
     assert (result["width"], result["height"]) == (400, 300)
     assert result["gps"] is None and result["captured_at"] is None
     assert _corners(_open(result["derivatives"][320]))[0]
+
+
+def test_a_clean_jpeg_keeps_the_picture_and_nothing_else():
+    """What leaves the bureau in a bulletin: upright, smaller, no EXIF, no GPS."""
+    from media.photo import clean_jpeg
+    from tests.media.photo_samples import exif_for, scene
+
+    gps = {"GPSLatitudeRef": "N", "GPSLatitude": (34.0, 15.0, 36.0)}
+    source = io.BytesIO()
+    scene(4, (2400, 1200)).save(source, "JPEG", exif=exif_for(
+        orientation=6, make="HUAWEI", gps=gps).tobytes())
+    clean = Image.open(io.BytesIO(clean_jpeg(source.getvalue(), max_px=800)))
+    assert clean.format == "JPEG" and clean.size == (400, 800)  # turned upright, shrunk
+    assert len(clean.getexif()) == 0 and "exif" not in clean.info
