@@ -107,6 +107,8 @@ def load(env=None) -> dict:
         "BULLETIN_NUMBER_PREFIX": env.get("MINGCHA_BULLETIN_PREFIX") or "X住建督",
         # The issuing organ, in red at the head of every bulletin and under its text.
         "BULLETIN_ISSUER": env.get("MINGCHA_BULLETIN_ISSUER") or "X区住房和城乡建设局",
+        # A licensed 仿宋_GB2312 font file for bulletins' body text (else a free substitute).
+        "BULLETIN_FANGSONG_FONT": env.get("MINGCHA_FANGSONG_FONT") or None,
         "PROXY_COUNT": _int(env, "PROXY_COUNT", 0),
         # A tile server for the review console's maps, such as
         # https://tiles.example.gov.cn/{z}/{x}/{y}.png (Web Mercator, WGS 84); unset: a

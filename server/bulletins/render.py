@@ -1,6 +1,6 @@
-"""Writes a bulletin's files: ``bulletin-YYYY-MM.docx`` and ``.xlsx`` (a correction adds
-``-2``, ``-3``… for its edition). Photos come from the evidence's derived previews,
-re-encoded with no metadata."""
+"""Writes a bulletin's files: ``bulletin-YYYY-MM.pdf``, ``.docx`` and ``.xlsx`` (a
+correction adds ``-2``, ``-3``… for its edition). Photos come from the evidence's derived
+previews, re-encoded with no metadata."""
 
 import uuid
 from pathlib import Path
@@ -14,6 +14,7 @@ from ..evidence.storage import storage
 from ..extensions import db
 from ..models import Bulletin, Evidence
 from .render_docx import write_docx
+from .render_pdf import write_pdf
 from .render_xlsx import write_xlsx
 
 
@@ -45,9 +46,11 @@ def render(bulletin: Bulletin, folder) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     stem = folder / file_stem(bulletin)
     content = bulletin.content
-    written = [stem.with_suffix(".docx"), stem.with_suffix(".xlsx")]
+    written = [stem.with_suffix(suffix) for suffix in (".pdf", ".docx", ".xlsx")]
     issued = (bulletin.published_at or bulletin.updated_at).date()
-    write_docx(content, written[0], current_app.config["BULLETIN_ISSUER"],
-               bulletin_photos(content), issued)
-    write_xlsx(content, written[1])
+    issuer, photos = current_app.config["BULLETIN_ISSUER"], bulletin_photos(content)
+    write_pdf(content, written[0], issuer, photos, issued,
+              current_app.config["BULLETIN_FANGSONG_FONT"])
+    write_docx(content, written[1], issuer, photos, issued)
+    write_xlsx(content, written[2])
     return written

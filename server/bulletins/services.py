@@ -36,8 +36,9 @@ def opening(figures: MonthFigures) -> dict:
               f"{h.findings_major}个；已整改到位{h.cases_rectified}个，整改率"
               f"{h.rectification_rate:g}%（上月{p.rectification_rate:g}%），逾期未整改"
               f"{h.cases_overdue}个。")
-    problems = "\n".join(f"{i}. {row['unit']}（{row['site']}）：{row['description']}"
-                         for i, row in enumerate(figures.problems, 1)) or "本月未发现问题。"
+    units = len({row["unit"] for row in figures.problems})
+    problems = (f"本月发现问题{h.findings}个，涉及{units}个单位，按责任单位列示如下。"
+                if figures.problems else "本月未发现问题。")
     return {"基本情况": basics, "存在问题": problems,
             "整改要求": "各责任单位要对照问题清单，在整改时限内整改到位，并由包挂领导督促落实，"
                        "整改情况报督查组。",

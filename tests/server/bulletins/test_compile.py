@@ -28,7 +28,8 @@ def test_a_draft_is_compiled_with_its_sections_drafted(app, runner, november):  
     assert draft.content["figures"]["headline"]["checks_covert"] == 1
     basics = draft.content["sections"]["基本情况"]
     assert "共开展明察暗访2次（明察1次、暗访1次）" in basics and "整改率50%" in basics
-    assert "恒天花园小巷路灯改造" in draft.content["sections"]["存在问题"]
+    assert draft.content["sections"]["存在问题"] == (
+        "本月发现问题2个，涉及2个单位，按责任单位列示如下。")
     event = db.session.scalar(sa.select(AuditEvent).where(
         AuditEvent.action == "bulletin_compiled"))
     assert event.detail == {"month": "2026-11", "edition": 1, "findings": 2}

@@ -33,8 +33,8 @@ def test_the_document_says_what_the_database_says(app, november, tmp_path):  # n
     db.session.commit()
     draft = compile_draft("2026-11")
     db.session.commit()
-    docx_path, xlsx_path = render(draft, tmp_path)
-    assert (docx_path.name, xlsx_path.name) == ("bulletin-2026-11.docx", "bulletin-2026-11.xlsx")
+    _pdf, docx_path, _xlsx = render(draft, tmp_path)
+    assert docx_path.name == "bulletin-2026-11.docx"
     doc = Document(docx_path)
 
     page = doc.sections[0]  # Word keeps lengths in twips: compare to a tenth of a millimetre
@@ -82,9 +82,9 @@ def test_chinese_numerals_of_headings(n, text):
     assert chinese(n) == text
 
 
-def test_the_render_command_writes_both_files(app, runner, november, tmp_path):  # noqa: F811
+def test_the_render_command_writes_the_three_files(app, runner, november, tmp_path):  # noqa: F811
     assert runner.invoke(args=["bulletin", "compile", "2026-11"]).exit_code == 0
     result = runner.invoke(args=["bulletin", "render", "2026-11", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "bulletin-2026-11.docx", "bulletin-2026-11.xlsx"]
+        "bulletin-2026-11.docx", "bulletin-2026-11.pdf", "bulletin-2026-11.xlsx"]

@@ -1,0 +1,45 @@
+"""The bulletin as PDF in the layout of GB/T 9704-2012 (see the template's styles), by
+WeasyPrint. Fonts come from Debian: Noto Serif CJK SC stands in for 小标宋 (title and
+organ), Noto Sans CJK SC for 黑体, AR PL UKai for 楷体, and for the body's 仿宋 the
+closest free face at hand, Noto Serif CJK SC; a deployment with a licensed 仿宋_GB2312
+points MINGCHA_FANGSONG_FONT at its file."""
+
+import base64
+from datetime import date
+from pathlib import Path
+
+from flask import render_template
+from weasyprint import HTML
+from weasyprint.text.fonts import FontConfiguration
+
+from .charts import bar_chart
+from .render_docx import chinese
+from .services import SECTIONS
+
+BODY_SUBSTITUTE = '"Noto Serif CJK SC"'
+
+
+def _data_url(data: bytes, mime: str) -> str:
+    return f"data:{mime};base64,{base64.b64encode(data).decode()}"
+
+
+def write_pdf(content: dict, path, issuer: str, photos: dict[str, bytes], issued: date,
+              fangsong: str | None = None) -> None:
+    figures = content["figures"]
+    units: dict[str, list] = {}
+    for problem in figures["problems"]:
+        units.setdefault(problem["unit"], []).append(problem)
+    charts = [_data_url(bar_chart(rows, title), "image/png") for rows, title in (
+        (figures["by_unit"], "各单位问题数"), (figures["by_category"], "各类问题数")) if rows]
+    font_file = Path(fangsong) if fangsong else None
+    body_font_url = font_file.resolve().as_uri() if font_file and font_file.is_file() else None
+    html = render_template(
+        "bulletins/pdf.html", content=content, issuer=issuer, issued=issued,
+        sections=SECTIONS, units=list(units.items()), chinese=chinese, charts=charts,
+        photos={k: _data_url(v, "image/jpeg") for k, v in photos.items()},
+        body_font_url=body_font_url,
+        # The organ's name on one line of the type area (156 mm, about 440 pt), at most 36 pt.
+        organ_pt=min(36, int(420 / (len(issuer) + 2))),
+        body_font=f'"BodyFace", {BODY_SUBSTITUTE}' if body_font_url else BODY_SUBSTITUTE)
+    fonts = FontConfiguration()
+    HTML(string=html).write_pdf(path, font_config=fonts)

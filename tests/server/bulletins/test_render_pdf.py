@@ -1,0 +1,87 @@
+"""The bulletin as PDF, checked from the file as poppler reads it: A4, the type area's
+margins, the fonts embedded, every figure as the database says, page numbers "— n —",
+and photos with no EXIF or GPS. Pages are kept as PNG in artifacts/bulletin/."""
+
+import io
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from server.bulletins.render import render
+from server.bulletins.services import compile_draft
+from server.extensions import db
+from tests.server.bulletins.test_figures import november  # noqa: F401 (a fixture)
+from tests.server.bulletins.test_render_docx import _preview_with_gps
+
+ARTIFACTS = Path(os.environ.get("MINGCHA_ARTIFACTS", "artifacts")) / "bulletin"
+MM = 72 / 25.4  # points per millimetre
+
+
+def _run(*args) -> str:
+    return subprocess.run(args, capture_output=True, text=True, check=True, timeout=60).stdout
+
+
+@pytest.fixture
+def pdf(app, november, tmp_path):  # noqa: F811
+    _preview_with_gps(november["shown"])
+    db.session.commit()
+    draft = compile_draft("2026-11")
+    db.session.commit()
+    path = render(draft, tmp_path)[0]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    _run("pdftoppm", "-r", "60", "-png", str(path), str(ARTIFACTS / "bulletin-2026-11"))
+    return path
+
+
+def test_the_page_is_a4_and_the_fonts_are_embedded(pdf):
+    info = _run("pdfinfo", str(pdf))
+    assert "Page size:       595.276 x 841.89 pts (A4)" in info
+    fonts = _run("pdffonts", str(pdf))
+    for face in ("Noto-Serif-CJK-SC", "Noto-Sans-CJK-SC", "AR-PL-UKai-CN"):
+        assert face in fonts, fonts
+    assert all(line.split()[-5] == "yes" for line in fonts.splitlines()[2:])  # embedded
+
+
+def test_the_text_sits_in_the_type_area(pdf):
+    """Body text starts 28 mm from the left edge and 37 mm from the top; nothing but the
+    page number lies outside the 156 × 225 mm type area."""
+    boxes = re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" '
+                       r'yMax="([\d.]+)">([^<]*)</word>', _run("pdftotext", "-bbox", str(pdf), "-"))
+    words = [(float(a), float(b), float(c), float(d), w) for a, b, c, d, w in boxes]
+    body = [w for w in words if not re.fullmatch(r"—|\d+", w[4])]
+    assert min(w[0] for w in body) == pytest.approx(28 * MM, abs=1.5)
+    assert min(w[1] for w in body) >= 37 * MM - 1
+    assert max(w[2] for w in body) <= (28 + 156) * MM + 1
+    assert max(w[3] for w in body) <= (37 + 225) * MM + 1
+    feet = [w for w in words if w[1] > (37 + 225) * MM]
+    assert feet and all(re.fullmatch(r"—|\d+", w[4]) for w in feet)
+    # 22 lines to the type area's 225 mm: the body's lines follow each other 10.23 mm apart.
+    starts = sorted({round(w[1], 1) for w in body if w[3] - w[1] < 25})
+    pitches = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    assert pytest.approx(225 * MM / 22, abs=0.2) in pitches
+
+
+def test_every_figure_is_the_databases(pdf, november):  # noqa: F811
+    text = _run("pdftotext", "-layout", str(pdf), "-")
+    flat = re.sub(r"\s+", "", text)
+    assert "X区住房和城乡建设局文件" in flat and "X住建督〔2026〕1号" in flat
+    assert "关于2026年11月份明察暗访情况的通报" in flat
+    assert "共开展明察暗访2次（明察1次、暗访1次）" in flat
+    assert "发现问题2个，其中重大问题1个" in flat and "整改率50%" in flat
+    assert "2026-11-01，恒天花园小巷路灯改造：上班时间离岗，未履行外出报批手续（重大问题）" in flat
+    assert "3路灯管理所011793" in flat  # rank, unit, general, major, overdue, deducted, score
+    assert "路灯管理所：脱岗离岗" in flat
+    assert november["plan"].title not in flat
+    assert "—1—" in flat
+
+
+def test_photos_leave_without_exif_or_gps(pdf, tmp_path):
+    _run("pdfimages", "-j", str(pdf), str(tmp_path / "img"))
+    photos = sorted(tmp_path.glob("img-*.jpg"))
+    assert len(photos) == 1  # the one accepted photo (charts are PNG)
+    shown = Image.open(io.BytesIO(photos[0].read_bytes()))
+    assert len(shown.getexif()) == 0 and "exif" not in shown.info
