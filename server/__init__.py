@@ -64,6 +64,7 @@ def register_blueprints(app):
     from .api.views import bp as api_bp
     from .audit.views import bp as audit_bp
     from .auth.views import bp as auth_bp
+    from .bulletins.views import bp as desk_bulletins_bp
     from .cases.actions import bp as cases_bp
     from .cases.views import bp as desk_cases_bp
     from .evidence.upload_views import bp as uploads_bp
@@ -84,7 +85,7 @@ def register_blueprints(app):
         app.register_blueprint(bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(field_bp)
-    for bp in (web_bp, desk_review_bp, desk_cases_bp, audit_bp):
+    for bp in (web_bp, desk_review_bp, desk_cases_bp, desk_bulletins_bp, audit_bp):
         app.register_blueprint(bp)
     access.verify_routes(app)
 

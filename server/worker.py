@@ -9,6 +9,7 @@ from rq import Worker
 from rq.serializers import JSONSerializer
 
 from . import jobs
+from .bulletins.jobs import draft_last_month
 from .cases.services import escalate
 from .evidence.jobs import requeue
 from .extensions import db
@@ -40,11 +41,13 @@ class AppWorker(Worker):
 
 def sweep(app):
     """Every few minutes on every worker: queue what waits, mark cases gone overdue (a
-    case is marked once; several workers at once skip each other's rows)."""
+    case is marked once; several workers at once skip each other's rows), and draft last
+    month's bulletin if nobody has."""
     with app.app_context():
         try:
             requeue()
             escalate()
+            draft_last_month()
             db.session.commit()
         finally:
             db.session.remove()

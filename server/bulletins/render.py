@@ -41,16 +41,22 @@ def bulletin_photos(content: dict) -> dict[str, bytes]:
     return photos
 
 
-def render(bulletin: Bulletin, folder) -> list[Path]:
+def render(bulletin: Bulletin, folder, progress=lambda percent: None) -> list[Path]:
+    """Writes the three files into ``folder``; ``progress(percent)`` is told as it goes."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     stem = folder / file_stem(bulletin)
     content = bulletin.content
     written = [stem.with_suffix(suffix) for suffix in (".pdf", ".docx", ".xlsx")]
     issued = (bulletin.published_at or bulletin.updated_at).date()
-    issuer, photos = current_app.config["BULLETIN_ISSUER"], bulletin_photos(content)
+    issuer = current_app.config["BULLETIN_ISSUER"]
+    progress(5)
+    photos = bulletin_photos(content)
+    progress(25)
     write_pdf(content, written[0], issuer, photos, issued,
               current_app.config["BULLETIN_FANGSONG_FONT"])
+    progress(70)
     write_docx(content, written[1], issuer, photos, issued)
+    progress(90)
     write_xlsx(content, written[2])
     return written

@@ -23,6 +23,10 @@ class Bulletin(Record, Model):
     edition: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1,
                                          server_default="1")
     corrects_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("bulletins.id"))
+    # The files' rendering, outside the frozen content: {"state": queued|rendering|done|
+    # failed, "progress": 0-100, "files": {"pdf": storage key, ...}, "of": content_sha256 or
+    # version rendered, "error"}.
+    renders: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
     title: Mapped[str] = mapped_column(sa.String(200), nullable=False)
     status: Mapped[str] = mapped_column(
         enum(*BULLETIN_STATUSES, name="bulletin_status"), nullable=False, default="draft"

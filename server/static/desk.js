@@ -73,3 +73,22 @@
     });
   }
 })();
+
+// A bulletin's files being made: the bar follows the job; the page reloads when done.
+(function () {
+  var box = document.querySelector("[data-bulletin-progress]");
+  var bar = box && box.querySelector("progress");
+  if (!bar) return;
+  var timer = setInterval(function () {
+    fetch(box.dataset.bulletinProgress, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.json(); })
+      .then(function (state) {
+        bar.value = state.progress || 0;
+        if (state.fresh || state.state === "failed") {
+          clearInterval(timer);
+          window.location.reload();
+        }
+      })
+      .catch(function () {});
+  }, 1000);
+})();

@@ -9,7 +9,6 @@ from server.bulletins.services import compile_draft, content_sha256, edit, publi
 from server.errors import Problem
 from server.extensions import db
 from server.models import AuditEvent, Bulletin
-from tests.server.bulletins.test_figures import november  # noqa: F401 (a fixture)
 
 
 def _bulletin():
@@ -18,7 +17,7 @@ def _bulletin():
     return db.session.scalar(sa.select(Bulletin))
 
 
-def test_a_draft_is_compiled_with_its_sections_drafted(app, runner, november):  # noqa: F811
+def test_a_draft_is_compiled_with_its_sections_drafted(app, runner, november):
     result = runner.invoke(args=["bulletin", "compile", "2026-11"])
     assert result.exit_code == 0, result.output
     assert "2 checks, 2 findings (1 major)" in result.output
@@ -38,7 +37,7 @@ def test_a_draft_is_compiled_with_its_sections_drafted(app, runner, november):  
 
 
 def test_recompiling_refreshes_figures_and_keeps_the_compilers_words(app, runner, make,
-                                                                     november):  # noqa: F811
+                                                                     november):
     runner.invoke(args=["bulletin", "compile", "2026-11"])
     draft = _bulletin()
     draft.content = {**draft.content, "sections": {**draft.content["sections"],
@@ -53,7 +52,7 @@ def test_recompiling_refreshes_figures_and_keeps_the_compilers_words(app, runner
 
 
 def test_publishing_freezes_and_a_correction_is_a_new_edition(app, runner,
-                                                              november):  # noqa: F811
+                                                              november):
     runner.invoke(args=["bulletin", "compile", "2026-11"])
     result = runner.invoke(args=["bulletin", "publish", "2026-11"])
     assert result.exit_code == 0, result.output
@@ -100,7 +99,7 @@ def test_a_bad_month_is_refused_plainly(app, runner):
     assert _bulletin() is None
 
 
-def test_the_compiler_edits_sections_and_number_of_a_draft_only(app, make, november):  # noqa: F811
+def test_the_compiler_edits_sections_and_number_of_a_draft_only(app, make, november):
     compiler = make.user("compiler")
     draft = compile_draft("2026-11", actor=compiler)
     edit(draft, {"整改要求": "<script>限期整改</script>"}, " X住建督〔2026〕11号 ", compiler)

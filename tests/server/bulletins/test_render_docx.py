@@ -14,7 +14,6 @@ from server.bulletins.services import compile_draft
 from server.evidence.storage import storage
 from server.extensions import db
 from tests.media.photo_samples import exif_for, scene
-from tests.server.bulletins.test_figures import november  # noqa: F401 (a fixture)
 
 GPS = {"GPSLatitudeRef": "N", "GPSLatitude": (34.0, 15.0, 36.0),
        "GPSLongitudeRef": "E", "GPSLongitude": (117.0, 11.0, 24.0)}
@@ -28,7 +27,7 @@ def _preview_with_gps(evidence):
     evidence.derivatives = {"preview.jpg": {"key": key, "size": len(data.getvalue())}}
 
 
-def test_the_document_says_what_the_database_says(app, november, tmp_path):  # noqa: F811
+def test_the_document_says_what_the_database_says(app, november, tmp_path):
     _preview_with_gps(november["shown"])
     db.session.commit()
     draft = compile_draft("2026-11")
@@ -82,7 +81,7 @@ def test_chinese_numerals_of_headings(n, text):
     assert chinese(n) == text
 
 
-def test_the_render_command_writes_the_three_files(app, runner, november, tmp_path):  # noqa: F811
+def test_the_render_command_writes_the_three_files(app, runner, november, tmp_path):
     assert runner.invoke(args=["bulletin", "compile", "2026-11"]).exit_code == 0
     result = runner.invoke(args=["bulletin", "render", "2026-11", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output

@@ -14,7 +14,6 @@ from PIL import Image
 from server.bulletins.render import render
 from server.bulletins.services import compile_draft
 from server.extensions import db
-from tests.server.bulletins.test_figures import november  # noqa: F401 (a fixture)
 from tests.server.bulletins.test_render_docx import _preview_with_gps
 
 ARTIFACTS = Path(os.environ.get("MINGCHA_ARTIFACTS", "artifacts")) / "bulletin"
@@ -26,7 +25,7 @@ def _run(*args) -> str:
 
 
 @pytest.fixture
-def pdf(app, november, tmp_path):  # noqa: F811
+def pdf(app, november, tmp_path):
     _preview_with_gps(november["shown"])
     db.session.commit()
     draft = compile_draft("2026-11")
@@ -65,7 +64,7 @@ def test_the_text_sits_in_the_type_area(pdf):
     assert pytest.approx(225 * MM / 22, abs=0.2) in pitches
 
 
-def test_every_figure_is_the_databases(pdf, november):  # noqa: F811
+def test_every_figure_is_the_databases(pdf, november):
     text = _run("pdftotext", "-layout", str(pdf), "-")
     flat = re.sub(r"\s+", "", text)
     assert "X区住房和城乡建设局文件" in flat and "X住建督〔2026〕1号" in flat

@@ -6,10 +6,9 @@ from openpyxl import load_workbook
 from server.bulletins.render_xlsx import write_xlsx
 from server.bulletins.services import compile_draft
 from server.extensions import db
-from tests.server.bulletins.test_figures import november  # noqa: F401 (a fixture)
 
 
-def test_the_workbook_says_what_the_database_says(app, november, tmp_path):  # noqa: F811
+def test_the_workbook_says_what_the_database_says(app, november, tmp_path):
     draft = compile_draft("2026-11")
     db.session.commit()
     path = tmp_path / "bulletin-2026-11.xlsx"

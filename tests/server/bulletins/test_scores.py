@@ -10,7 +10,6 @@ from server.bulletins.scores import rules_for, set_rules, unit_scores
 from server.errors import Problem
 from server.extensions import db
 from server.models import AuditEvent
-from tests.server.bulletins.test_figures import november  # noqa: F401 (a fixture)
 
 TODAY = date(2026, 12, 2)
 
@@ -19,7 +18,7 @@ def _by_name(rows):
     return {row.name: row for row in rows}
 
 
-def test_the_default_table_scores_the_month(app, november):  # noqa: F811
+def test_the_default_table_scores_the_month(app, november):
     rows = unit_scores("2026-11", TODAY)
     scores = _by_name(rows)
     # 路灯管理所: a major problem (5) whose case is overdue (2); 建筑业管理科: a general one (1).
@@ -34,7 +33,7 @@ def test_the_default_table_scores_the_month(app, november):  # noqa: F811
 
 
 def test_a_table_is_in_force_from_its_month_and_earlier_months_keep_theirs(
-        app, make, november):  # noqa: F811
+        app, make, november):
     compiler = make.user("compiler")
     set_rules("2026-11", {"general": 2, "major": 10, "overdue": 3,
                           "categories": {"absent": {"general": 4}}}, compiler)
