@@ -11,6 +11,7 @@ from flask_babel import force_locale
 from ..extensions import db
 from ..labels import role_label
 from . import data, recordings, services
+from .bulletin import make_files
 
 
 @click.command("demo")
@@ -37,6 +38,7 @@ def demo(password):
     started = time.monotonic()
     counts = services.load_demo(password, media=True)
     db.session.commit()
+    made = make_files(counts["bulletin"])  # the published bulletin's PDF, DOCX and XLSX
     click.echo(f"已载入演示单位（{time.monotonic() - started:.1f} 秒）："
                f"{counts['units']} 个单位、{counts['sites']} 个检查对象、{counts['users']} 个账号、"
                f"{counts['plans']} 项督查计划、{counts['checks']} 次检查、"
@@ -44,6 +46,9 @@ def demo(password):
                f"整改事项 {counts['cases']} 件）、证据 {counts['evidence'].total()} 份"
                f"（照片 {counts['evidence']['photo']}、录音 {counts['evidence']['audio']}、"
                f"视频 {counts['evidence']['video']}，待审核 {counts['pending']}）")
+    bulletin = counts["bulletin"]
+    click.echo(f"已发布 {bulletin.month} 月末通报 {bulletin.content['number']}"
+               f"（文件{'已生成' if made == 'ran' else '生成中'}），见 /bulletins")
     _print_accounts(password)
 
 

@@ -10,6 +10,7 @@ from ..models import Plan, Site, Unit, User, utcnow
 from ..registry.services import seed_categories, unit_by_code
 from . import activity, data, evidence
 from .activity import LOCAL
+from .bulletin import publish_last_month
 from .capture import capture
 from .followup import open_cases
 from .trail import write_trail
@@ -61,7 +62,8 @@ def load_demo(password: str, now: datetime | None = None, seed: int = SEED,
     capture(shots)
     write_trail(followup, shots, users)
     db.session.flush()
-    return {"units": len(units), "sites": len(sites), "users": len(users),
+    bulletin = publish_last_month(now, users) if media else None
+    return {"bulletin": bulletin, "units": len(units), "sites": len(sites), "users": len(users),
             "plans": len(plans), "checks": len(checks), "findings": len(findings),
             "published": sum(1 for f in findings if f.published_at),
             "cases": len(followup.cases),

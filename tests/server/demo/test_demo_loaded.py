@@ -304,3 +304,18 @@ def test_the_months_history_is_in_an_intact_audit_chain(loaded):
                    for a, b in zip(moves, moves[1:], strict=False))
     reviewed = [e for e in _all(AuditEvent) if e.action == "evidence_reviewed"]
     assert {e.detail["decision"] for e in reviewed} == {"accepted", "needs_info", "rejected"}
+
+
+def test_last_month_has_a_published_bulletin_to_download(loaded):
+    from server.bulletins.jobs import fresh
+    from server.models import Bulletin
+
+    bulletin = db.session.scalar(db.select(Bulletin))
+    now = datetime.now(BEIJING_TIME)
+    last = (now.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    assert (bulletin.month, bulletin.status) == (last, "published")
+    assert bulletin.content["figures"]["headline"]["findings"] > 0
+    assert fresh(bulletin)  # made in-process by the command
+    with storage().open(bulletin.renders["files"]["pdf"]) as pdf:
+        assert pdf.read(5) == b"%PDF-"
+    assert f"已发布 {last} 月末通报" in loaded.output
