@@ -9,12 +9,17 @@ from datetime import date
 from pathlib import Path
 
 from flask import render_template
+from PIL import ImageFile
 from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
 
 from .charts import bar_chart
 from .render_docx import chinese
 from .services import SECTIONS
+
+# WeasyPrint makes Pillow accept truncated images for every caller in the process when it
+# is imported; the media pipeline must keep refusing them (a worker runs both jobs).
+ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 BODY_SUBSTITUTE = '"Noto Serif CJK SC"'
 

@@ -262,3 +262,4 @@ def test_a_clean_jpeg_keeps_the_picture_and_nothing_else():
     clean = Image.open(io.BytesIO(clean_jpeg(source.getvalue(), max_px=800)))
     assert clean.format == "JPEG" and clean.size == (400, 800)  # turned upright, shrunk
     assert len(clean.getexif()) == 0 and "exif" not in clean.info
+

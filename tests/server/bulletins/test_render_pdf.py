@@ -84,3 +84,19 @@ def test_photos_leave_without_exif_or_gps(pdf, tmp_path):
     assert len(photos) == 1  # the one accepted photo (charts are PNG)
     shown = Image.open(io.BytesIO(photos[0].read_bytes()))
     assert len(shown.getexif()) == 0 and "exif" not in shown.info
+
+
+def test_a_worker_that_renders_bulletins_still_refuses_a_truncated_photo(tmp_path):
+    """WeasyPrint makes Pillow accept truncated images when imported; a worker runs both
+    the bulletins' and the photos' jobs, and a photo cut short must still be refused."""
+    import server.bulletins.render_pdf  # noqa: F401 (loaded for its effect on Pillow)
+    from media.errors import MediaError
+    from media.photo import ingest_photo
+    from tests.media.photo_samples import scene
+
+    whole = io.BytesIO()
+    scene(3, (800, 600)).save(whole, "JPEG", quality=90)
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes(whole.getvalue()[: len(whole.getvalue()) // 2])
+    with pytest.raises(MediaError):
+        ingest_photo(cut)
