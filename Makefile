@@ -75,6 +75,7 @@ bench: install services
 	$(BIN)/python bench/tus_bench.py
 	$(BIN)/python bench/desk_bench.py
 	$(BIN)/python bench/field_bench.py
+	$(BIN)/python bench/bulletin_bench.py
 
 # Issue 9, point 16: 50 phones on a faulty network while gunicorn, the worker and Redis die.
 soak: install services
