@@ -1,15 +1,46 @@
 """Serve the app on a loopback port in a thread, for the phone simulator and the tests."""
 
 import threading
+import time
 from contextlib import contextmanager
 
 from werkzeug.serving import make_server
+from werkzeug.wsgi import ClosingIterator
+
+
+class InFlight:
+    """Counts the requests being answered, so that stopping can wait for them: a browser's
+    last request must not still hold its transaction when the caller moves on (a test then
+    empties the tables)."""
+
+    def __init__(self, app):
+        self.app, self.count, self.lock = app, 0, threading.Lock()
+
+    def __call__(self, environ, start_response):
+        with self.lock:
+            self.count += 1
+        try:
+            return ClosingIterator(self.app(environ, start_response), [self._done])
+        except BaseException:
+            self._done()
+            raise
+
+    def _done(self):
+        with self.lock:
+            self.count -= 1
+
+    def wait(self, seconds: float):
+        deadline = time.monotonic() + seconds
+        while self.count > 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
 
 
 @contextmanager
 def serving(app):
-    """Yield the base URL of ``app`` served on a free loopback port until the block ends."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    """Yield the base URL of ``app`` served on a free loopback port until the block ends;
+    then stop taking requests and let those under way finish (at most 10 s)."""
+    answering = InFlight(app)
+    server = make_server("127.0.0.1", 0, answering, threaded=True)
     # Shutdown waits for the serving loop's next poll: poll often, or stopping costs
     # half a second (socketserver's default) every time.
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01},
@@ -20,3 +51,5 @@ def serving(app):
     finally:
         server.shutdown()
         thread.join(timeout=10)
+        answering.wait(10)
+        server.server_close()
