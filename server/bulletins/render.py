@@ -17,6 +17,9 @@ from .render_docx import write_docx
 from .render_pdf import write_pdf
 from .render_xlsx import write_xlsx
 
+# A photo is printed 80 mm wide: 800 px is 250 dpi, more than the page needs.
+PHOTO_PX = 800
+
 
 def file_stem(bulletin: Bulletin) -> str:
     edition = f"-{bulletin.edition}" if bulletin.edition > 1 else ""
@@ -37,7 +40,7 @@ def bulletin_photos(content: dict) -> dict[str, bytes]:
         if key is None:
             continue
         with store.open(key) as f:
-            photos[wanted[str(evidence.id)]] = clean_jpeg(f.read())
+            photos[wanted[str(evidence.id)]] = clean_jpeg(f.read(), max_px=PHOTO_PX)
     return photos
 
 

@@ -8,15 +8,24 @@ Read from the bulletin's content only."""
 
 import io
 from datetime import date
+from functools import cached_property
 
 from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from docx.parts.image import ImagePart
 from docx.shared import Mm, Pt, RGBColor
 
 from .services import SECTIONS
+
+# python-docx looks for a duplicate of each picture it adds by hashing every picture
+# already in the document: a month of a thousand photos hashed half a million of them
+# (bench/bulletin_bench.py). Each picture's digest is now made once and kept.
+if not isinstance(ImagePart.__dict__.get("sha1"), cached_property):
+    ImagePart.sha1 = cached_property(ImagePart.sha1.fget)
+    ImagePart.sha1.__set_name__(ImagePart, "sha1")
 
 RED = RGBColor(0xD0, 0x00, 0x00)
 TITLE_FONT, BODY_FONT, HEI, KAI = "方正小标宋简体", "仿宋_GB2312", "黑体", "楷体_GB2312"
@@ -148,4 +157,4 @@ def _problems(doc, figures, photos):
             if photo:
                 picture = _paragraph(doc, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
                 picture.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
-                picture.add_run().add_picture(io.BytesIO(photo), width=Mm(100))
+                picture.add_run().add_picture(io.BytesIO(photo), width=Mm(80))

@@ -12,6 +12,7 @@ from flask import render_template
 from PIL import ImageFile
 from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from .charts import bar_chart
 from .render_docx import chinese
@@ -41,10 +42,26 @@ def write_pdf(content: dict, path, issuer: str, photos: dict[str, bytes], issued
     html = render_template(
         "bulletins/pdf.html", content=content, issuer=issuer, issued=issued,
         sections=SECTIONS, units=list(units.items()), chinese=chinese, charts=charts,
-        photos={k: _data_url(v, "image/jpeg") for k, v in photos.items()},
+        photos={k: f"photo:{k}" for k in photos},
         body_font_url=body_font_url,
         # The organ's name on one line of the type area (156 mm, about 440 pt), at most 36 pt.
         organ_pt=min(36, int(420 / (len(issuer) + 2))),
         body_font=f'"BodyFace", {BODY_SUBSTITUTE}' if body_font_url else BODY_SUBSTITUTE)
     fonts = FontConfiguration()
-    HTML(string=html).write_pdf(path, font_config=fonts)
+    HTML(string=html, url_fetcher=_Fetcher(photos)).write_pdf(path, font_config=fonts)
+
+
+class _Fetcher(URLFetcher):
+    """Photos are handed over from memory (embedded as base64 they made the page's HTML
+    hundreds of megabytes long, slower to parse than to lay out); the charts are data
+    URLs and the licensed font a file. Nothing is ever fetched from a network."""
+
+    def __init__(self, photos: dict[str, bytes]):
+        super().__init__(allowed_protocols={"data", "file"})
+        self.photos = photos
+
+    def fetch(self, url, headers=None):
+        if url.startswith("photo:"):
+            return URLFetcherResponse(url, body=self.photos[url[6:]],
+                                      headers={"Content-Type": "image/jpeg"})
+        return super().fetch(url, headers)
