@@ -6,26 +6,21 @@ and （一） in 楷体, the date in Arabic numerals, and page numbers "— 1 �
 The fonts are named as Windows names them, so Word on a bureau PC shows them as intended.
 Read from the bulletin's content only."""
 
-import io
 from datetime import date
-from functools import cached_property
 
 from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.image.image import Image
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.opc.packuri import PackURI
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from docx.oxml.shape import CT_Inline
 from docx.parts.image import ImagePart
 from docx.shared import Mm, Pt, RGBColor
 
 from .services import SECTIONS
-
-# python-docx looks for a duplicate of each picture it adds by hashing every picture
-# already in the document: a month of a thousand photos hashed half a million of them
-# (bench/bulletin_bench.py). Each picture's digest is now made once and kept.
-if not isinstance(ImagePart.__dict__.get("sha1"), cached_property):
-    ImagePart.sha1 = cached_property(ImagePart.sha1.fget)
-    ImagePart.sha1.__set_name__(ImagePart, "sha1")
 
 RED = RGBColor(0xD0, 0x00, 0x00)
 TITLE_FONT, BODY_FONT, HEI, KAI = "方正小标宋简体", "仿宋_GB2312", "黑体", "楷体_GB2312"
@@ -99,6 +94,26 @@ def _table(doc, header, rows):
     return table
 
 
+class Pictures:
+    """Puts photos into the document numbering them itself. python-docx's add_picture
+    looks for a duplicate, a free part name and a free shape id by going through every
+    picture and element already in the document, for each picture: a month of a
+    thousand photos took minutes (bench/bulletin_bench.py)."""
+
+    def __init__(self, doc):
+        self.part, self.count = doc.part, 0
+        self.shape_id = doc.part.next_id  # read once, then counted
+
+    def add(self, run, blob: bytes, width):
+        self.count += 1
+        image = Image.from_blob(blob)
+        part = ImagePart.from_image(image, PackURI(f"/word/media/photo{self.count}.{image.ext}"))
+        rid = self.part.relate_to(part, RT.IMAGE)
+        cx, cy = image.scaled_dimensions(width, None)
+        run._r.add_drawing(CT_Inline.new_pic_inline(self.shape_id, rid, image.filename, cx, cy))
+        self.shape_id += 1
+
+
 def write_docx(content: dict, path, issuer: str, photos: dict[str, bytes] | None = None,
                today: date | None = None) -> None:
     """``photos``: finding id → a clean JPEG (no metadata) to show with that problem."""
@@ -126,7 +141,7 @@ def write_docx(content: dict, path, issuer: str, photos: dict[str, bytes] | None
             if line.strip():
                 _paragraph(doc, line.strip())
         if name == "存在问题":
-            _problems(doc, figures, photos)
+            _problems(doc, figures, photos, Pictures(doc))
     _paragraph(doc, "（一）各单位得分", KAI)
     _table(doc, ("排名", "单位", "一般", "重大", "逾期", "扣分", "得分"),
            [(s["rank"], s["name"], s["general"], s["major"], s["overdue"], f"{s['deducted']:g}",
@@ -143,7 +158,7 @@ def write_docx(content: dict, path, issuer: str, photos: dict[str, bytes] | None
     doc.save(path)
 
 
-def _problems(doc, figures, photos):
+def _problems(doc, figures, photos, pictures: Pictures):
     units: dict[str, list] = {}
     for problem in figures["problems"]:
         units.setdefault(problem["unit"], []).append(problem)
@@ -157,4 +172,4 @@ def _problems(doc, figures, photos):
             if photo:
                 picture = _paragraph(doc, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
                 picture.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
-                picture.add_run().add_picture(io.BytesIO(photo), width=Mm(80))
+                pictures.add(picture.add_run(), photo, Mm(80))
