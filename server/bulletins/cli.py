@@ -70,7 +70,7 @@ def publish(month):
               help="the folder to write the files into")
 @with_appcontext
 def render_(month, folder):
-    """Write MONTH's newest bulletin as DIR/bulletin-YYYY-MM.docx and .xlsx."""
+    """Write MONTH's newest bulletin as DIR/bulletin-YYYY-MM.pdf, .docx and .xlsx."""
     _month(month)
     found = services.latest(month)
     if found is None:
