@@ -11,12 +11,14 @@ one of them accepted and the others pending review. Every accepted photo has its
 stores it (soft colour fields under sensor-like noise, about 260 KB), each one different
 (WeasyPrint and python-docx store identical images once, which would flatter them).
 
-Timed, one after the other, as the render job (server/bulletins/render.py) runs them:
-compile_draft of the month (committed); bulletin_photos (each preview read and re-encoded
-without metadata); then write_pdf (WeasyPrint, with the matplotlib charts), write_docx
-(python-docx) and write_xlsx (openpyxl). Target: the three renders under 10 s together on
-this machine. Printed too: the files' sizes, the PDF's pages (pdfinfo) and the process's
-peak RSS after each step (getrusage, so it only grows).
+Timed: compile_draft of the month (committed); bulletin_photos (each preview read and
+re-encoded without metadata, on threads); each writer alone, one after the other —
+write_pdf (WeasyPrint, with the matplotlib charts), write_docx (python-docx) and write_xlsx
+(openpyxl); then render() whole, as the render job runs it (server/bulletins/render.py:
+the photos, then the PDF here while a second process writes the DOCX). Target: the three
+files under 10 s on this machine, as render() makes them once it has the photos. Printed
+too: the files' sizes, the PDF's pages (pdfinfo) and the process's peak RSS after each
+step (getrusage, so it only grows).
 --tracemalloc renders the three files again under tracemalloc for each one's peak of
 Python allocations (slower; not timed). --profile renders them again under cProfile and
 prints where the time goes. The database and folders are removed at the end, even on
@@ -337,7 +339,23 @@ def measure(app, folder: Path, say) -> tuple[dict, dict, dict]:
         figures[f"{kind}_bytes"] = path.stat().st_size
         figures["rss"][kind] = peak_rss_mib()
     figures["pages"] = pdf_pages(writers["pdf"][0])
+    say("running the render job's render()")
+    figures["job"] = job(bulletin, folder / "job")
+    figures["rss"]["job"] = peak_rss_mib()
     return figures, writers, content
+
+
+def job(bulletin, folder: Path) -> dict:
+    """render() as the job runs it (photos on threads, the DOCX in a second process while
+    the PDF is laid out): its wall time, and when it had the photos (its progress 25)."""
+    from server.bulletins.render import render
+
+    marks = {}
+    start = time.perf_counter()
+    render(bulletin, folder, lambda percent: marks.setdefault(percent, time.perf_counter()))
+    end = time.perf_counter()
+    return {"total": end - start, "photos": marks[25] - start, "renders": end - marks[25],
+            "pdf": marks[70] - marks[25], "docx_wait": end - marks[75]}
 
 
 def traced_peaks(writers) -> dict:
@@ -382,28 +400,32 @@ def report(seeded: dict, figures: dict):
           f"{PREVIEW[0]}x{PREVIEW[1]} preview.jpg, {_mb(seeded['preview_bytes'])} in all)")
     print(f"seeded in {seeded['seconds']:.1f} s (database {seeded['database_s']:.1f} s, "
           f"previews {seeded['seconds'] - seeded['database_s']:.1f} s)")
-    total = figures["pdf"] + figures["docx"] + figures["xlsx"]
-    rss = figures["rss"]
+    rss, job_s = figures["rss"], figures["job"]
+    renders_s = job_s["renders"]
     for label, text in (
         ("compile_draft, committed", f"{figures['compile_s']:6.2f} s   ({h['findings']:,} "
          f"findings, {h['cases_overdue']} overdue, rectification rate "
          f"{h['rectification_rate']:g}%)"),
         ("photos (bulletin_photos)", f"{figures['photos_s']:6.2f} s   ({figures['photos']:,} "
-         f"previews read and re-encoded, {_mb(figures['photo_bytes'])})"),
-        ("PDF  (write_pdf, WeasyPrint)", f"{figures['pdf']:6.2f} s   {_mb(figures['pdf_bytes'])}, "
+         f"previews read and re-encoded on threads, {_mb(figures['photo_bytes'])})"),
+        ("PDF  alone (WeasyPrint)", f"{figures['pdf']:6.2f} s   {_mb(figures['pdf_bytes'])}, "
          f"{figures['pages']} pages"),
-        ("DOCX (write_docx, python-docx)", f"{figures['docx']:6.2f} s   "
+        ("DOCX alone (python-docx)", f"{figures['docx']:6.2f} s   "
          f"{_mb(figures['docx_bytes'])}"),
-        ("XLSX (write_xlsx, openpyxl)", f"{figures['xlsx']:6.2f} s   "
+        ("XLSX alone (openpyxl)", f"{figures['xlsx']:6.2f} s   "
          f"{_mb(figures['xlsx_bytes'])}"),
-        ("renders PDF + DOCX + XLSX", f"{total:6.2f} s   target under {TARGET:g} s for all "
-         f"three on this machine; ratio {total / TARGET:.2f}  "
-         f"{'PASS' if total < TARGET else 'FAIL'}"),
-        ("with compile and photos", f"{total + figures['compile_s'] + figures['photos_s']:6.2f}"
-         " s   (what the render job and a compile cost together)"),
-        ("peak RSS (getrusage)", f"{rss['xlsx']:6.0f} MiB   (after seeding {rss['seeded']:.0f},"
+        ("render job (render())", f"{job_s['total']:6.2f} s   (photos {job_s['photos']:.2f} s, "
+         f"then the three files {renders_s:.2f} s: the PDF {job_s['pdf']:.2f} s while a "
+         f"second process wrote the DOCX, waited for {job_s['docx_wait']:.2f} s after)"),
+        ("PDF + DOCX + XLSX in the job", f"{renders_s:6.2f} s   target under {TARGET:g} s for "
+         f"all three on this machine; ratio {renders_s / TARGET:.2f}  "
+         f"{'PASS' if renders_s < TARGET else 'FAIL'}"),
+        ("compile and render job", f"{figures['compile_s'] + job_s['total']:6.2f} s   (from "
+         "the month's data to its three files)"),
+        ("peak RSS (getrusage)", f"{rss['job']:6.0f} MiB   (after seeding {rss['seeded']:.0f},"
          f" compile {rss['compiled']:.0f}, photos {rss['photos']:.0f}, PDF {rss['pdf']:.0f}, "
-         f"DOCX {rss['docx']:.0f}, XLSX {rss['xlsx']:.0f})")):
+         f"DOCX {rss['docx']:.0f}, XLSX {rss['xlsx']:.0f}, job {rss['job']:.0f}; the job's "
+         "DOCX process not counted)")):
         print(f"{label:<32}{text}")
 
 

@@ -10,7 +10,7 @@ from datetime import date
 
 from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING, WD_TAB_ALIGNMENT
 from docx.image.image import Image
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.packuri import PackURI
@@ -20,19 +20,15 @@ from docx.oxml.shape import CT_Inline
 from docx.parts.image import ImagePart
 from docx.shared import Mm, Pt, RGBColor
 
+from .layout import annex, chinese, problems_by_unit
 from .services import SECTIONS
 
 RED = RGBColor(0xD0, 0x00, 0x00)
 TITLE_FONT, BODY_FONT, HEI, KAI = "方正小标宋简体", "仿宋_GB2312", "黑体", "楷体_GB2312"
 LINE = Pt(28.95)  # 225 mm / 22 lines
-DIGITS = "一二三四五六七八九"
-
-
-def chinese(n: int) -> str:
-    """1 → 一, 10 → 十, 12 → 十二, 20 → 二十, 35 → 三十五 (1 to 99)."""
-    tens, ones = divmod(n, 10)
-    head = ("" if tens == 1 else DIGITS[tens - 1]) + "十" if tens else ""
-    return head + (DIGITS[ones - 1] if ones else "")
+# Two photos to a row in the annex, each in a 75 × 56 mm box, centred on the row's halves.
+PHOTO_BOX = (Mm(75), Mm(56))
+HALVES = (Mm(39), Mm(117))
 
 
 def _font(run, name: str, size: float, bold=False, color=None):
@@ -104,21 +100,26 @@ class Pictures:
         self.part, self.count = doc.part, 0
         self.shape_id = doc.part.next_id  # read once, then counted
 
-    def add(self, run, blob: bytes, width):
+    def add(self, run, blob: bytes, box):
+        """The photo as large as fits ``box`` (width, height), keeping its proportions."""
         self.count += 1
         image = Image.from_blob(blob)
         part = ImagePart.from_image(image, PackURI(f"/word/media/photo{self.count}.{image.ext}"))
         rid = self.part.relate_to(part, RT.IMAGE)
-        cx, cy = image.scaled_dimensions(width, None)
+        cx, cy = image.scaled_dimensions(box[0], None)
+        if cy > box[1]:
+            cx, cy = image.scaled_dimensions(None, box[1])
         run._r.add_drawing(CT_Inline.new_pic_inline(self.shape_id, rid, image.filename, cx, cy))
         self.shape_id += 1
 
 
 def write_docx(content: dict, path, issuer: str, photos: dict[str, bytes] | None = None,
                today: date | None = None) -> None:
-    """``photos``: finding id → a clean JPEG (no metadata) to show with that problem."""
+    """``photos``: finding id → a clean JPEG (no metadata), shown in the annex."""
     photos, today = photos or {}, today or date.today()
     figures, sections = content["figures"], content["sections"]
+    units = problems_by_unit(figures["problems"], photos)
+    shown = annex(units)
     doc = Document()
     section = doc.sections[0]
     section.page_width, section.page_height = Mm(210), Mm(297)
@@ -141,7 +142,11 @@ def write_docx(content: dict, path, issuer: str, photos: dict[str, bytes] | None
             if line.strip():
                 _paragraph(doc, line.strip())
         if name == "存在问题":
-            _problems(doc, figures, photos, Pictures(doc))
+            for i, (unit, problems) in enumerate(units):
+                _paragraph(doc, f"（{chinese(i + 1)}）{unit}", KAI)
+                for problem in problems:
+                    _paragraph(doc, problem.line)
+    _paragraph(doc, f"{chinese(len(SECTIONS) + 1)}、考核得分", HEI)
     _paragraph(doc, "（一）各单位得分", KAI)
     _table(doc, ("排名", "单位", "一般", "重大", "逾期", "扣分", "得分"),
            [(s["rank"], s["name"], s["general"], s["major"], s["overdue"], f"{s['deducted']:g}",
@@ -151,25 +156,39 @@ def write_docx(content: dict, path, issuer: str, photos: dict[str, bytes] | None
         for row in figures["ineligible"]:
             _paragraph(doc, f"{row['unit']}：{row['why']}（{row['date']}）")
     _paragraph(doc, indent=False)
+    if shown:
+        _paragraph(doc, "附件：问题照片")
+        _paragraph(doc, indent=False)
     _paragraph(doc, issuer, align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
     _paragraph(doc, f"{today.year}年{today.month}月{today.day}日",
                align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
+    if shown:
+        _annex(doc, shown, photos)
     doc.core_properties.title = content["title"]
     doc.save(path)
 
 
-def _problems(doc, figures, photos, pictures: Pictures):
-    units: dict[str, list] = {}
-    for problem in figures["problems"]:
-        units.setdefault(problem["unit"], []).append(problem)
-    for n, (unit, problems) in enumerate(units.items()):
-        _paragraph(doc, f"（{chinese(n + 1)}）{unit}", KAI)
-        for problem in problems:
-            severity = "（重大问题）" if problem["severity"] == "major" else ""
-            _paragraph(doc, f"{problem['date']}，{problem['site']}：{problem['description']}"
-                            f"{severity}")
-            photo = photos.get(problem["finding_id"])
-            if photo:
-                picture = _paragraph(doc, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
-                picture.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
-                pictures.add(picture.add_run(), photo, Mm(80))
+def _annex(doc, figures, photos):
+    """附件 on a page of its own: the label in 黑体, a title, then the photos two to a row,
+    each row's captions under it, both centred on the halves of the type area."""
+    label = _paragraph(doc, "附件", HEI, indent=False)
+    label.paragraph_format.page_break_before = True
+    _paragraph(doc, indent=False)
+    _paragraph(doc, "问题照片", TITLE_FONT, 22, WD_ALIGN_PARAGRAPH.CENTER, False)
+    _paragraph(doc, indent=False)
+    pictures = Pictures(doc)
+    for pair in (figures[i:i + 2] for i in range(0, len(figures), 2)):
+        row = _halves(_paragraph(doc, indent=False))
+        captions = _halves(_paragraph(doc, indent=False))
+        captions.paragraph_format.space_after = Pt(8)
+        for figure in pair:
+            row.add_run("\t")
+            pictures.add(row.add_run(), photos[figure.finding_id], PHOTO_BOX)
+            _font(captions.add_run(f"\t{figure.caption}"), BODY_FONT, 10.5)
+
+
+def _halves(paragraph):
+    for position in HALVES:
+        paragraph.paragraph_format.tab_stops.add_tab_stop(position, WD_TAB_ALIGNMENT.CENTER)
+    paragraph.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
+    return paragraph

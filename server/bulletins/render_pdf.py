@@ -15,7 +15,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from .charts import bar_chart
-from .render_docx import chinese
+from .layout import annex, chinese, problems_by_unit
 from .services import SECTIONS
 
 # WeasyPrint makes Pillow accept truncated images for every caller in the process when it
@@ -31,18 +31,15 @@ def _data_url(data: bytes, mime: str) -> str:
 
 def write_pdf(content: dict, path, issuer: str, photos: dict[str, bytes], issued: date,
               fangsong: str | None = None) -> None:
-    figures = content["figures"]
-    units: dict[str, list] = {}
-    for problem in figures["problems"]:
-        units.setdefault(problem["unit"], []).append(problem)
+    month = content["figures"]
+    units = problems_by_unit(month["problems"], photos)
     charts = [_data_url(bar_chart(rows, title), "image/png") for rows, title in (
-        (figures["by_unit"], "各单位问题数"), (figures["by_category"], "各类问题数")) if rows]
+        (month["by_unit"], "各单位问题数"), (month["by_category"], "各类问题数")) if rows]
     font_file = Path(fangsong) if fangsong else None
     body_font_url = font_file.resolve().as_uri() if font_file and font_file.is_file() else None
     html = render_template(
         "bulletins/pdf.html", content=content, issuer=issuer, issued=issued,
-        sections=SECTIONS, units=list(units.items()), chinese=chinese, charts=charts,
-        photos={k: f"photo:{k}" for k in photos},
+        sections=SECTIONS, units=units, annex=annex(units), chinese=chinese, charts=charts,
         body_font_url=body_font_url,
         # The organ's name on one line of the type area (156 mm, about 440 pt), at most 36 pt.
         organ_pt=min(36, int(420 / (len(issuer) + 2))),

@@ -8,8 +8,8 @@ from docx import Document
 from docx.shared import Pt
 from PIL import Image
 
+from server.bulletins.layout import chinese
 from server.bulletins.render import render
-from server.bulletins.render_docx import chinese
 from server.bulletins.services import compile_draft
 from server.evidence.storage import storage
 from server.extensions import db
@@ -27,12 +27,14 @@ def _preview_with_gps(evidence):
     evidence.derivatives = {"preview.jpg": {"key": key, "size": len(data.getvalue())}}
 
 
-def test_the_document_says_what_the_database_says(app, november, tmp_path):
+# A large month's document is written by a second process while the PDF is laid out.
+@pytest.mark.parametrize("second_process", [False, True], ids=["here", "second-process"])
+def test_the_document_says_what_the_database_says(app, november, tmp_path, second_process):
     _preview_with_gps(november["shown"])
     db.session.commit()
     draft = compile_draft("2026-11")
     db.session.commit()
-    _pdf, docx_path, _xlsx = render(draft, tmp_path)
+    _pdf, docx_path, _xlsx = render(draft, tmp_path, second_process=second_process)
     assert docx_path.name == "bulletin-2026-11.docx"
     doc = Document(docx_path)
 
@@ -52,7 +54,8 @@ def test_the_document_says_what_the_database_says(app, november, tmp_path):
     title = next(p for p in doc.paragraphs if p.text == draft.title)
     assert title.runs[0].font.size == Pt(22)
     headings = [t for t in texts if t[1:2] == "、"]
-    assert headings == ["一、基本情况", "二、存在问题", "三、整改要求", "四、下一步工作"]
+    assert headings == ["一、基本情况", "二、存在问题", "三、整改要求", "四、下一步工作",
+                        "五、考核得分"]
     body = next(p for p in doc.paragraphs if p.text.startswith("2026年11月"))
     assert body.runs[0].font.size == Pt(16)
     assert "发现问题2个，其中重大问题1个" in body.text
@@ -60,7 +63,13 @@ def test_the_document_says_what_the_database_says(app, november, tmp_path):
         assert any(finding.description in t for t in texts)
     assert "2026-11-01，恒天花园小巷路灯改造：上班时间离岗，未履行外出报批手续（重大问题）" in texts
     assert any(t.startswith("路灯管理所：脱岗离岗") for t in texts)  # lost the awards
-    assert texts[-1].endswith("日") and texts[-1][:4].isdigit()  # the date in Arabic numerals
+    assert any(t.startswith("2026-11-03，纺织东路道路工程：") and t.endswith("（见附件图1）")
+               for t in texts)  # the problem points at its photo in the annex
+    assert "附件：问题照片" in texts
+    dated = texts.index("附件") - 1  # the annex starts a page after the date
+    assert texts[dated].endswith("日") and texts[dated][:4].isdigit()  # in Arabic numerals
+    assert doc.paragraphs[dated + 1].paragraph_format.page_break_before
+    assert texts[-1] == "\t图1\u3000建筑业管理科\u30002026-11-03\u3000纺织东路道路工程"
 
     scores = [[c.text for c in row.cells] for row in doc.tables[0].rows]
     assert scores[0] == ["排名", "单位", "一般", "重大", "逾期", "扣分", "得分"]

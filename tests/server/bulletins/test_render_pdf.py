@@ -6,12 +6,14 @@ import io
 import os
 import re
 import subprocess
+from datetime import date
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from server.bulletins.render import render
+from server.bulletins.render_pdf import write_pdf
 from server.bulletins.services import compile_draft
 from server.extensions import db
 from tests.server.bulletins.test_render_docx import _preview_with_gps
@@ -74,8 +76,43 @@ def test_every_figure_is_the_databases(pdf, november):
     assert "2026-11-01，恒天花园小巷路灯改造：上班时间离岗，未履行外出报批手续（重大问题）" in flat
     assert "3路灯管理所011793" in flat  # rank, unit, general, major, overdue, deducted, score
     assert "路灯管理所：脱岗离岗" in flat
+    assert "五、考核得分" in flat
     assert november["plan"].title not in flat
     assert "—1—" in flat
+
+
+def test_photos_are_an_annex_after_the_signature(pdf):
+    pages = _run("pdftotext", "-layout", str(pdf), "-").split("\f")
+    flat = [re.sub(r"\s+", "", page) for page in pages]
+    assert "纺织东路道路工程：上班时间离岗，未履行外出报批手续（见附件图1）" in "".join(flat)
+    signed = max(i for i, page in enumerate(flat) if "附件：问题照片" in page)
+    annex = next(i for i, page in enumerate(flat) if page.startswith("附件问题照片"))
+    assert annex > signed and "图1建筑业管理科2026-11-03纺织东路道路工程" in flat[annex]
+    images = _run("pdfimages", "-list", str(pdf)).splitlines()[2:]
+    assert [int(row.split()[0]) for row in images if row.split()[2] == "image"
+            and row.split()[8] == "jpeg"] == [annex + 1]  # the photo is on the annex page
+
+
+def test_the_annex_sets_photos_two_to_a_row(app, november, tmp_path):
+    """Three photos: 图1 and 图2 side by side, 图3 under 图1 in the left column."""
+    draft = compile_draft("2026-11")
+    content = draft.content
+    fixed = next(p for p in content["figures"]["problems"] if p["unit"] == "建筑业管理科")
+    problems = [{**fixed, "finding_id": f"f{n}"} for n in range(3)]
+    content = {**content, "figures": {**content["figures"], "problems": problems}}
+    photos = {}
+    for n in range(3):
+        data = io.BytesIO()
+        Image.new("RGB", (800, 600) if n else (450, 600), "gray").save(data, "JPEG")
+        photos[f"f{n}"] = data.getvalue()  # the first one upright: its box is the same size
+    path = tmp_path / "three.pdf"
+    write_pdf(content, path, "X区住房和城乡建设局", photos, date(2026, 12, 1))
+    words = re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" [^>]*>(图\d)</word>',
+                       _run("pdftotext", "-bbox", str(path), "-"))
+    at = {label: (float(x), float(y)) for x, y, label in words}
+    assert at["图1"][1] == at["图2"][1] and at["图2"][0] - at["图1"][0] > 70 * MM
+    assert at["图3"][0] == pytest.approx(at["图1"][0], abs=2 * MM)  # captions are centred
+    assert at["图3"][1] - at["图1"][1] > 56 * MM
 
 
 def test_photos_leave_without_exif_or_gps(pdf, tmp_path):
