@@ -24,6 +24,17 @@ def _month(month: str):
         sys.exit(2)
 
 
+def _latest_or_fail(month: str):
+    """MONTH's newest bulletin, or the command ends saying how to make one."""
+    _month(month)
+    found = services.latest(month)
+    if found is None:
+        click.echo(f"error: {month} has no bulletin: run `bulletin compile {month}` first",
+                   err=True)
+        sys.exit(1)
+    return found
+
+
 @bulletin.command("compile")
 @click.argument("month")
 @click.option("--correction", is_flag=True,
@@ -49,12 +60,7 @@ def compile_(month, correction):
 @with_appcontext
 def publish(month):
     """Publish MONTH's draft: frozen from now on, its sha256 in the audit chain."""
-    _month(month)
-    draft = services.latest(month)
-    if draft is None:
-        click.echo(f"error: {month} has no draft: run `bulletin compile {month}` first",
-                   err=True)
-        sys.exit(1)
+    draft = _latest_or_fail(month)
     try:
         services.publish(draft, actor=None)
     except Problem as refused:
@@ -71,11 +77,5 @@ def publish(month):
 @with_appcontext
 def render_(month, folder):
     """Write MONTH's newest bulletin as DIR/bulletin-YYYY-MM.pdf, .docx and .xlsx."""
-    _month(month)
-    found = services.latest(month)
-    if found is None:
-        click.echo(f"error: {month} has no bulletin: run `bulletin compile {month}` first",
-                   err=True)
-        sys.exit(1)
-    for path in render(found, folder):
+    for path in render(_latest_or_fail(month), folder):
         click.echo(str(path))

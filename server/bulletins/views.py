@@ -84,10 +84,10 @@ def bulletin(bulletin_id: str):
         rows = [row for row in rows if row["code"] == unit.code]
     return render_template("bulletins/page.html", bulletin=found, content=found.content,
                            sections=services.SECTIONS, scores=rows, unit=unit,
-                           fresh=jobs.fresh(found), kinds=_kinds(found))
+                           fresh=jobs.fresh(found), kinds=_kinds())
 
 
-def _kinds(found: Bulletin) -> tuple[str, ...]:
+def _kinds() -> tuple[str, ...]:
     """What the caller may download: a unit contact the published PDF only."""
     return ("pdf",) if current_user.role == "unit" else tuple(jobs.KINDS)
 
@@ -146,7 +146,7 @@ def progress(bulletin_id: str):
 @allow(READERS)
 def download(bulletin_id: str, kind: str):
     found = _bulletin(bulletin_id)
-    if kind not in _kinds(found) or not jobs.fresh(found):
+    if kind not in _kinds() or not jobs.fresh(found):
         abort(404)
     stream = storage().open(found.renders["files"][kind])
 
