@@ -61,6 +61,7 @@ def register_extensions(app):
 
 def register_blueprints(app):
     from . import access
+    from .admin.views import bp as admin_bp
     from .api.views import bp as api_bp
     from .audit.views import bp as audit_bp
     from .auth.views import bp as auth_bp
@@ -85,7 +86,8 @@ def register_blueprints(app):
         app.register_blueprint(bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(field_bp)
-    for bp in (web_bp, desk_review_bp, desk_cases_bp, desk_bulletins_bp, audit_bp):
+    for bp in (web_bp, desk_review_bp, desk_cases_bp, desk_bulletins_bp, audit_bp,
+               admin_bp):
         app.register_blueprint(bp)
     access.verify_routes(app)
 

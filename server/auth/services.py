@@ -109,10 +109,11 @@ def issue_device_token(user: User, device_name: str) -> tuple[Device, str]:
     return device, token
 
 
-def revoke_device(device: Device):
+def revoke_device(device: Device, *, by=None):
+    """Sign one phone out; ``by`` is who did it, when not the phone's own user."""
     if device.revoked_at is None:
         device.revoked_at = utcnow()
-        record("device_revoked", actor=device.user, subject=device.user,
+        record("device_revoked", actor=by or device.user, subject=device.user,
                detail={"device_id": str(device.id)})
 
 

@@ -1,0 +1,1 @@
+"""The administrator's desk: people, their roles and units, passwords and phones."""
