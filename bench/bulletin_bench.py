@@ -240,9 +240,9 @@ def _store_previews(store, rng, keys) -> int:
 
 def seed(app, n_findings: int, say) -> dict:
     """The month in bulk; returns what was made, and the seconds it took."""
-    from server.cases.states import bureau_today
     from server.evidence.storage import storage
     from server.registry.services import seed_categories
+    from server.zone import bureau_today
 
     rng, start = random.Random(11), time.perf_counter()
     with app.app_context():

@@ -73,12 +73,15 @@ def register_blueprints(app):
     from .extensions import csrf
     from .field.views import bp as field_bp
     from .health.views import bp as health_bp
+    from .plans.actions import bp as plans_bp
+    from .plans.views import bp as desk_plans_bp
     from .review.actions import bp as review_bp
     from .review.views import bp as desk_review_bp
     from .sync.views import bp as sync_bp
     from .web.views import bp as web_bp
 
-    for bp in (api_bp, auth_bp, sync_bp, uploads_bp, evidence_bp, review_bp, cases_bp):
+    for bp in (api_bp, auth_bp, sync_bp, uploads_bp, evidence_bp, review_bp, cases_bp,
+               plans_bp):
         # Bearer tokens, no cookies: nothing for a forged form to ride on. The desk's
         # actions also take a browser's session, and then check its CSRF token themselves
         # (server.access).
@@ -86,7 +89,7 @@ def register_blueprints(app):
         app.register_blueprint(bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(field_bp)
-    for bp in (web_bp, desk_review_bp, desk_cases_bp, desk_bulletins_bp, audit_bp,
+    for bp in (web_bp, desk_plans_bp, desk_review_bp, desk_cases_bp, desk_bulletins_bp, audit_bp,
                admin_bp):
         app.register_blueprint(bp)
     access.verify_routes(app)

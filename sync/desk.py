@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from .messages import Message, Stored
-from .vocabulary import CASE_STATUSES, SEVERITIES
+from .vocabulary import CASE_STATUSES, MODES, SEVERITIES
 
 NOTE = 2000  # characters of a reviewer's or a unit's note
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -67,3 +67,40 @@ class CasesPage(Message):
     cases: list[dict] = Field(description="Case records, as pulled, newest first.")
     cursor: str | None = Field(description="Pass it back for the next page.")
     more: bool
+
+
+# --- Plans ---------------------------------------------------------------------------
+
+PLAN_SITES, PLAN_PEOPLE = 200, 50  # sites and assignees one plan may name
+
+
+class PlanFields(Stored):
+    """What a plan says; every field optional for a change (PATCH)."""
+
+    title: str | None = Field(None, min_length=1, max_length=200)
+    mode: Literal[MODES] | None = None
+    window_start: dt.datetime | None = Field(None, description="With its offset.")
+    window_end: dt.datetime | None = Field(None, description="After window_start.")
+    site_ids: list[uuid.UUID] | None = Field(None, min_length=1, max_length=PLAN_SITES)
+    assignee_ids: list[uuid.UUID] | None = Field(
+        None, max_length=PLAN_PEOPLE, description="Inspectors or supervisors.")
+
+    @field_validator("window_start", "window_end")
+    @classmethod
+    def _aware(cls, value):
+        if value is not None and value.tzinfo is None:
+            raise ValueError("a time needs its offset, e.g. 2026-12-07T08:00:00+08:00")
+        return value
+
+
+class PlanRequest(PlanFields):
+    """A new plan: every field but ``id`` and ``assignee_ids`` is required."""
+
+    id: uuid.UUID | None = Field(None, description="Chosen by the caller, so that sending "
+                                 "the same plan again makes nothing new.")
+    title: str = Field(min_length=1, max_length=200)
+    mode: Literal[MODES]
+    window_start: dt.datetime
+    window_end: dt.datetime
+    site_ids: list[uuid.UUID] = Field(min_length=1, max_length=PLAN_SITES)
+    assignee_ids: list[uuid.UUID] = Field(default_factory=list, max_length=PLAN_PEOPLE)

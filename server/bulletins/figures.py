@@ -13,10 +13,10 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
-from ..cases.services import month_bounds
-from ..cases.states import bureau_today, bureau_zone, is_overdue
+from ..cases.states import is_overdue
 from ..extensions import db
 from ..models import Case, Check, Evidence, Finding
+from ..zone import bureau_today, bureau_zone, month_bounds
 
 RECTIFIED = ("verified", "closed")
 

@@ -11,10 +11,10 @@ from datetime import timedelta
 from sqlalchemy.exc import IntegrityError
 
 from .. import jobs
-from ..cases.states import bureau_today
 from ..evidence.storage import storage
 from ..extensions import db
 from ..models import Bulletin
+from ..zone import bureau_today
 from . import services
 from .render import render
 

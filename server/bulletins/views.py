@@ -18,12 +18,12 @@ from flask_login import current_user
 
 from ..access import allow
 from ..cases.services import is_month
-from ..cases.states import bureau_today
 from ..errors import Problem
 from ..evidence.storage import storage
 from ..extensions import db
 from ..models import Bulletin
 from ..visibility import as_uuid
+from ..zone import bureau_today
 from . import jobs, scores, services
 from .figures import previous_month
 from .render import file_stem

@@ -18,7 +18,8 @@ from ..models import Case, Category, Check, Finding, Notice, Unit, utcnow
 from ..roles import REVIEWERS
 from ..rules import Refused
 from ..visibility import visible
-from .states import AWAITING_UNIT, bureau_today, bureau_zone, is_overdue, move
+from ..zone import bureau_today, month_bounds
+from .states import AWAITING_UNIT, is_overdue, move
 
 
 @dataclass(frozen=True)
@@ -184,15 +185,6 @@ def cases_query(user, wanted: CaseFilter):
 
 def is_month(text: str) -> bool:
     return MONTH.match(text) is not None
-
-
-def month_bounds(month: str) -> tuple[datetime, datetime]:
-    """The first instant of a YYYY-MM month in the bureau's time zone, and of the next."""
-    zone = bureau_zone()
-    year, number = (int(part) for part in month.split("-"))
-    first = datetime(year, number, 1, tzinfo=zone)
-    after = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=zone)
-    return first, after
 
 
 def page_of_cases(user, wanted: CaseFilter, cursor: str | None, limit: int):

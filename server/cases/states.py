@@ -4,10 +4,8 @@ It serves the sync push and the desk alike; what a move also changes (the findin
 published, the case closed, its overdue flag) happens here, so both paths agree.
 """
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
-from flask import current_app
 from flask_babel import gettext as _
 
 from ..audit.chain import record
@@ -15,6 +13,7 @@ from ..extensions import db
 from ..models import Notice, utcnow
 from ..roles import REVIEWERS
 from ..rules import Refused
+from ..zone import bureau_today
 
 # Where each status may go.
 TRANSITIONS = {"open": {"notified"}, "notified": {"rectifying"}, "rectifying": {"submitted"},
@@ -30,15 +29,6 @@ MOVERS = REVIEWERS | {"unit", "inspector"}  # who may move a case at all
 NEED_NOTE = {("submitted", "rectifying"), ("verified", "reopened"), ("closed", "reopened")}
 # While the unit owes work, a passed deadline makes the case overdue.
 AWAITING_UNIT = frozenset({"notified", "rectifying", "reopened"})
-
-
-def bureau_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-
-
-def bureau_today() -> date:
-    """Today in the bureau's time zone: deadlines are the bureau's days."""
-    return datetime.now(bureau_zone()).date()
 
 
 def is_overdue(case, today: date) -> bool:

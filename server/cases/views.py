@@ -31,9 +31,10 @@ from ..models import AuditEvent, Case, Category, Check, Evidence, Finding, Recti
 from ..roles import REVIEWERS, STAFF
 from ..rules import Refused
 from ..visibility import as_uuid, visible, visible_record
+from ..zone import bureau_today
 from . import rectifications, services
 from .package import write_package
-from .states import MOVERS, NEED_NOTE, TRANSITIONS, bureau_today, may_move
+from .states import MOVERS, NEED_NOTE, TRANSITIONS, may_move
 
 bp = Blueprint("desk_cases", __name__)
 PAGE = 50

@@ -43,8 +43,10 @@ class CheckRules:
         if "site_id" in fields:
             # The id: a check need not carry (or cascade to) the site object.
             check.site_id = existing(ctx, Site, fields["site_id"], "site_id").id
-        if fields.get("plan_id") is not None:
-            existing(ctx, Plan, fields["plan_id"], "plan_id")
+        if fields.get("plan_id") is not None and ctx.lookup(Plan, fields["plan_id"]) is None:
+            # Any plan that exists: one cancelled, or given to someone else, since the
+            # check was started offline under it is still the check's plan.
+            existing(ctx, Plan, None, "plan_id")
         for name in ("plan_id", "mode", "started_at", "ended_at"):
             if name in fields:
                 setattr(check, name, fields[name])

@@ -17,6 +17,7 @@ from ..errors import Problem
 from ..evidence.jobs import requeue as requeue_media
 from ..evidence.uploads import purge_expired
 from ..extensions import db
+from ..plans.cli import plans
 from ..registry.cli import import_registry
 from ..registry.services import create_user as add_user
 from ..registry.services import seed_categories
@@ -102,7 +103,7 @@ def requeue():
 
 def init_app(app):
     for command in (init_db, create_user, user, housekeeping, requeue, import_registry, demo,
-                    phone, audit, bulletin, case, cases, verify_package):
+                    phone, audit, bulletin, case, cases, verify_package, plans):
         app.cli.add_command(command)
 
 

@@ -4,8 +4,8 @@ from datetime import datetime, timedelta
 
 from ..bulletins.jobs import queue_render
 from ..bulletins.services import compile_draft, publish
-from ..cases.states import bureau_zone
 from ..models import Bulletin, User
+from ..zone import bureau_zone
 
 
 def last_month(now: datetime) -> str:

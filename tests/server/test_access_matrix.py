@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from server.access import PUBLIC
-from server.roles import ALL, REVIEWERS, ROLES, STAFF
+from server.roles import ALL, PLANNERS, REVIEWERS, ROLES, STAFF
 
 EXPECTED = {
     "api.openapi": PUBLIC,
@@ -73,6 +73,16 @@ EXPECTED = {
     "desk_bulletins.download": frozenset({"compiler", "reviewer", "inspector", "unit"}),
     "desk_bulletins.unit_scores": frozenset({"compiler", "reviewer", "inspector", "unit"}),
     "desk_bulletins.set_deductions": frozenset({"compiler"}),
+    "plans.create": PLANNERS,
+    "plans.change": PLANNERS,
+    "plans.cancel": PLANNERS,
+    "desk_plans.plans": PLANNERS | {"supervisor"},
+    "desk_plans.new": PLANNERS,
+    "desk_plans.plan": PLANNERS | {"supervisor"},
+    "desk_plans.cancel": PLANNERS,
+    "desk_plans.draw": frozenset({"compiler"}),
+    "desk_plans.draw_page": PLANNERS,
+    "desk_plans.coverage_page": PLANNERS,
     # The field app's shell holds no data: everything comes through the phone API.
     "field.index": PUBLIC,
     "field.service_worker": PUBLIC,

@@ -13,10 +13,10 @@ from redis import Redis
 
 from server.bulletins import jobs
 from server.bulletins.services import compile_draft, edit
-from server.cases.states import bureau_today
 from server.evidence.storage import storage
 from server.extensions import db
 from server.models import Bulletin
+from server.zone import bureau_today
 from tests.conftest import REDIS_URL
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from server.cases.states import bureau_today
 from server.extensions import db
 from server.models import AuditEvent, Case, Evidence, Finding
+from server.zone import bureau_today
 
 
 def _events(action=None):
