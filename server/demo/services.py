@@ -7,6 +7,7 @@ from datetime import datetime, time, timedelta
 from ..auth.passwords import hash_password, verify_password
 from ..extensions import db
 from ..models import Plan, Site, Unit, User, utcnow
+from ..plans import draws
 from ..registry.services import seed_categories, unit_by_code
 from . import activity, data, evidence
 from .activity import LOCAL
@@ -63,8 +64,10 @@ def load_demo(password: str, now: datetime | None = None, seed: int = SEED,
     write_trail(followup, shots, users)
     db.session.flush()
     bulletin = publish_last_month(now, users) if media else None
-    return {"bulletin": bulletin, "units": len(units), "sites": len(sites), "users": len(users),
-            "plans": len(plans), "checks": len(checks), "findings": len(findings),
+    drawn = _draw_next_month(now, users, sites)
+    return {"bulletin": bulletin, "draw": drawn, "units": len(units), "sites": len(sites),
+            "users": len(users), "plans": len(plans) + len(drawn.result),
+            "checks": len(checks), "findings": len(findings),
             "published": sum(1 for f in findings if f.published_at),
             "cases": len(followup.cases),
             "evidence": Counter(shot.evidence.kind for shot in shots),
@@ -99,6 +102,17 @@ def _add_people(units: dict[str, Unit], password_hash: str) -> dict[str, User]:
     db.session.add_all(users.values())
     db.session.flush()
     return users
+
+
+def _draw_next_month(now: datetime, users: dict[str, User], sites: dict[str, Site]):
+    """Next month's unannounced checks, drawn as the compiler draws them (双随机): three
+    a week, two supervisors each, from every site and supervisor; recorded in the audit
+    trail so that `manage.py plans redraw-check` confirms it."""
+    today = now.astimezone(LOCAL).date()
+    period = f"{today.year + today.month // 12}-{today.month % 12 + 1:02}"
+    supervisors = [u for u in users.values() if u.role == "supervisor"]
+    return draws.make(users["compiler"], period, "covert", list(sites.values()), supervisors,
+                      {"per_week": 3, "team": 2})
 
 
 def _add_plans(now: datetime, users: dict[str, User], sites: dict[str, Site]):

@@ -102,6 +102,20 @@ def test_covert_plans_go_to_supervisors_only(loaded):
         assert plan.sites
 
 
+def test_next_months_covert_plans_come_from_a_draw_redraw_check_confirms(loaded):
+    from server.models import Draw
+
+    (drawn,) = _all(Draw)
+    assert drawn.mode == "covert" and len(drawn.result) >= 3 * 4  # three a week
+    plans = db.session.scalars(db.select(Plan).where(Plan.draw_id == drawn.id)).all()
+    assert len(plans) == len(drawn.result)
+    assert all({u.role for u in p.assignees} == {"supervisor"} and len(p.assignees) == 2
+               for p in plans)
+    assert f"redraw-check {drawn.id}" in loaded.output
+    again = current_app.test_cli_runner().invoke(args=["plans", "redraw-check", str(drawn.id)])
+    assert again.exit_code == 0 and "confirmed" in again.output
+
+
 def test_checks_cover_a_month_within_their_plans(loaded):
     checks = _all(Check)
     assert 40 <= len(checks) <= 60
