@@ -121,16 +121,17 @@ def recheck(draw_id) -> tuple[bool, str]:
         AuditEvent.subject_type == "draw", AuditEvent.subject_id == str(draw_id),
         AuditEvent.action.in_(["draw_prepared", "draw_made"])))}
     if set(events) != {"draw_prepared", "draw_made"}:
-        return False, "the audit trail has no complete record of this draw"
+        return False, _("The audit trail has no complete record of this draw.")
     prepared, made = events["draw_prepared"], events["draw_made"]
     if prepared.id > made.id:
-        return False, "the result was recorded before its inputs"
+        return False, _("The result was recorded before its inputs.")
     again = draw(prepared.detail["inputs"], prepared.detail["seed"])
     if again != made.detail["result"]:
-        return False, "drawing again from the recorded inputs and seed gives another result"
+        return False, _("Drawn again from the recorded inputs and seed, the result differs.")
     found = db.session.get(Draw, draw_id)
     if found is not None and found.result != again:
-        return False, "the draw's stored result differs from the audit trail"
-    return True, (f"seed {prepared.detail['seed']}: {len(again)} checks in "
-                  f"{len(prepared.detail['inputs']['weeks'])} weeks, the same result "
-                  f"(audit events {prepared.id} and {made.id})")
+        return False, _("The draw's stored result differs from the audit trail.")
+    return True, _("Seed %(seed)s, weeks: %(weeks)s, checks: %(checks)s: the same result "
+                   "(audit events %(a)s and %(b)s).", seed=prepared.detail["seed"],
+                   weeks=len(prepared.detail["inputs"]["weeks"]), checks=len(again),
+                   a=prepared.id, b=made.id)

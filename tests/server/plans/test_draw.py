@@ -89,7 +89,7 @@ def test_the_compiler_draws_and_the_audit_holds_inputs_before_result(app, bureau
 
     confirmed = runner.invoke(args=["plans", "redraw-check", str(made.id)])
     assert confirmed.exit_code == 0, confirmed.output
-    assert "confirmed" in confirmed.output and made.seed in confirmed.output
+    assert confirmed.output.startswith("confirmed: ") and made.seed in confirmed.output
 
 
 def test_redraw_check_catches_a_result_changed_afterwards(app, bureau, desk, runner):
