@@ -42,14 +42,17 @@ class Outcome:
     tallies: dict[str, Tally] = field(default_factory=lambda: {k: Tally() for k in KINDS})
     credentials: list[tuple[str, str, str]] = field(default_factory=list)
     kept_passwords: list[str] = field(default_factory=list)
+    # (kind, record, "created" or "changed", the fields set): for the audit trail
+    changes: list[tuple[str, object, str, list[str]]] = field(default_factory=list)
 
 
-def read_files(paths: list[str]) -> list[Table]:
-    """Read every file; ImportFailed lists the problems of all of them, not just the first."""
+def read_files(paths: list[str], names: list[str] | None = None) -> list[Table]:
+    """Read every file; ImportFailed lists the problems of all of them, not just the first.
+    ``names``: what messages call the files, if not their paths."""
     tables, errors = [], []
-    for path in paths:
+    for path, name in zip(paths, names or paths, strict=True):
         try:
-            tables += read_file(path)
+            tables += read_file(path, name)
         except ReadError as error:
             errors += error.messages
     if errors:
@@ -111,24 +114,25 @@ def _upsert(kind: str, entries: list[Entry], outcome: Outcome, on_create=None) -
         record = found.get(entry.key)
         if record is None:
             extra = on_create(entry) if on_create else {}
-            db.session.add(model(**entry.fields, **extra))
+            record = model(**entry.fields, **extra)
+            db.session.add(record)
             tally.created += 1
             created.add(entry.key)
-        elif _assign(record, entry.fields):
+            outcome.changes.append((kind, record, "created", sorted(entry.fields)))
+        elif changed := _assign(record, entry.fields):
             tally.updated += 1
+            outcome.changes.append((kind, record, "changed", changed))
         else:
             tally.unchanged += 1
     db.session.flush()
     return created
 
 
-def _assign(record, fields: dict) -> bool:
-    """Set the fields that differ; say whether any did, so unchanged rows keep their version."""
-    changed = False
-    for name, value in fields.items():
-        if getattr(record, name) != value:
-            setattr(record, name, value)
-            changed = True
+def _assign(record, fields: dict) -> list[str]:
+    """Set the fields that differ and name them: unchanged rows keep their version."""
+    changed = [name for name, value in fields.items() if getattr(record, name) != value]
+    for name in changed:
+        setattr(record, name, fields[name])
     return changed
 
 

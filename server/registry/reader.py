@@ -50,16 +50,20 @@ class ReadError(Exception):
         self.messages = messages
 
 
-def read_file(path: str) -> list[Table]:
-    """Read every table of one CSV or XLSX file, or raise ReadError listing its problems."""
-    data = _read_bytes(path)
+def read_file(path: str, name: str | None = None) -> list[Table]:
+    """Read every table of one CSV or XLSX file, or raise ReadError listing its problems.
+
+    ``name`` is what messages call the file, if not its path: the desk keeps an upload
+    under a name of its own and speaks of it by the name the person's file had."""
+    name = name or path
+    data = _read_bytes(path, name)
     if data.startswith(ZIP_MAGIC):
-        grids = _xlsx_grids(path, data)
+        grids = _xlsx_grids(name, data)
     else:
-        grids = [(path, _csv_grid(path, data))]
+        grids = [(name, _csv_grid(name, data))]
     grids = [(source, grid) for source, grid in grids if grid]
     if not grids:
-        raise ReadError([f"{path}: " + _("the file is empty.")])
+        raise ReadError([f"{name}: " + _("the file is empty.")])
     tables, messages = [], []
     for source, grid in grids:
         try:
@@ -71,11 +75,11 @@ def read_file(path: str) -> list[Table]:
     return tables
 
 
-def _read_bytes(path: str) -> bytes:
+def _read_bytes(path: str, name: str) -> bytes:
     try:
         return Path(path).read_bytes()
     except OSError as exc:
-        raise ReadError([f"{path}: " + _("cannot be read: %(reason)s",
+        raise ReadError([f"{name}: " + _("cannot be read: %(reason)s",
                                          reason=exc.strerror or exc)]) from None
 
 
