@@ -110,9 +110,9 @@ def load(env=None) -> dict:
         # A licensed 仿宋_GB2312 font file for bulletins' body text (else a free substitute).
         "BULLETIN_FANGSONG_FONT": env.get("MINGCHA_FANGSONG_FONT") or None,
         "PROXY_COUNT": _int(env, "PROXY_COUNT", 0),
-        # A tile server for the review console's maps, such as
+        # A tile server for the review console's maps and the registry's site form, such as
         # https://tiles.example.gov.cn/{z}/{x}/{y}.png (Web Mercator, WGS 84); unset: a
-        # plain diagram of site and capture point.
+        # plain diagram of site and capture point, and no map to place a site with.
         "MAP_TILE_URL": env.get("MAP_TILE_URL") or None,
         "LOG_LEVEL": env.get("LOG_LEVEL") or "INFO",
         "JSON_AS_ASCII": False,

@@ -1,12 +1,13 @@
 """Changes to the registry. Flush, never commit: the caller commits once."""
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from ..audit.chain import record
 from ..auth.services import password_hash
 from ..errors import Problem
 from ..extensions import db
-from ..models import Category, Unit, User
+from ..models import Case, Category, DeductionTable, Finding, Site, Unit, User, utcnow
 from ..roles import ROLES
 from .categories import DEFAULTS
 
@@ -55,3 +56,105 @@ def create_user(username: str, role: str, password: str, *, name: str | None = N
     record("user_created", actor=by, subject=user,
            detail={"username": user.username, "role": role, "unit": unit_code})
     return user
+
+
+# --- The desk: units, sites and categories ----------------------------------------------
+
+def _plain(value):
+    """A value as the audit trail's JSON holds it."""
+    return value if value is None or isinstance(value, bool | int | float | str) else str(value)
+
+
+def _taken(code: str) -> Problem:
+    message = _("The code %(code)s is already taken.", code=code)
+    return Problem(409, _("Code taken"), message, errors=[{"field": "code", "message": message}])
+
+
+def create(model, values: dict, actor):
+    """A new unit, site or category. One deleted earlier under the same code comes back
+    with these values (as an import listing it again does); a live one is a 409."""
+    kind = model.__name__.lower()
+    found = db.session.scalar(db.select(model).where(model.code == values["code"]))
+    if found is not None and found.deleted_at is None:
+        raise _taken(values["code"])
+    if found is None:
+        found, action = model(**values), f"{kind}_created"
+        db.session.add(found)
+    else:
+        for name, value in (values | {"deleted_at": None}).items():
+            setattr(found, name, value)
+        action = f"{kind}_restored"
+    db.session.flush()
+    record(action, actor=actor, subject=found,
+           detail={name: _plain(value) for name, value in values.items()})
+    return found
+
+
+def change(found, values: dict, version: str, actor) -> dict:
+    """Set the values that differ; {field: [old, new]} of them. 409 when someone saved the
+    record after the form was shown, or the new code is another's."""
+    kind = type(found).__name__.lower()
+    if version != str(found.version):
+        raise changed_meanwhile()
+    changes = {name: [_plain(getattr(found, name)), _plain(value)]
+               for name, value in values.items() if getattr(found, name) != value}
+    if "code" in changes:
+        model = type(found)
+        if db.session.scalar(db.select(model.id).where(model.code == values["code"])):
+            raise _taken(values["code"])
+        if isinstance(found, Category) and _scored_by_code(found.code):
+            message = _("A deduction table gives points for the code %(code)s: keep it, or "
+                        "the category's problems would be scored by the general rule.",
+                        code=found.code)
+            raise Problem(409, _("Code in use"), message,
+                          errors=[{"field": "code", "message": message}])
+    if changes:
+        for name in changes:
+            setattr(found, name, values[name])
+        db.session.flush()
+        record(f"{kind}_changed", actor=actor, subject=found, detail={"changed": changes})
+    return changes
+
+
+def changed_meanwhile() -> Problem:
+    """The refusal of a form shown before the record's last save."""
+    return Problem(409, _("Changed meanwhile"), _(
+        "Someone saved this record after you opened it. Here it is as it is now: make your "
+        "change again."))
+
+
+def _scored_by_code(code: str) -> bool:
+    return any(code in (rules.get("categories") or {})
+               for rules in db.session.scalars(db.select(DeductionTable.rules)))
+
+
+def uses_of(unit: Unit) -> dict[str, int]:
+    """What still names the unit and is live: sites, people who sign in, findings, cases."""
+    def count(model, *where):
+        return db.session.scalar(db.select(db.func.count()).select_from(model).where(*where))
+
+    return {"sites": count(Site, Site.unit_id == unit.id, Site.deleted_at.is_(None)),
+            "people": count(User, User.unit_id == unit.id, User.active.is_(True)),
+            "findings": count(Finding, Finding.unit_id == unit.id, Finding.deleted_at.is_(None)),
+            "cases": count(Case, Case.unit_id == unit.id, Case.deleted_at.is_(None))}
+
+
+def delete_unit(unit: Unit, actor):
+    """Delete (keep a tombstone of) a unit nothing live names: 409 while anything does.
+    A unit's findings stay its own for the bulletins and scores, so a unit that ever had
+    one is kept."""
+    uses = uses_of(unit)
+    if any(uses.values()):
+        said = [ngettext("%(num)d site", "%(num)d sites", uses["sites"]),
+                ngettext("%(num)d contact", "%(num)d contacts", uses["people"]),
+                ngettext("%(num)d finding", "%(num)d findings", uses["findings"]),
+                ngettext("%(num)d case", "%(num)d cases", uses["cases"])]
+        named = ", ".join(text for text, n in zip(said, uses.values(), strict=True) if n)
+        raise Problem(409, _("Still in use"), _(
+            "%(unit)s cannot be deleted: %(uses)s still name it. Give the sites and contacts "
+            "another unit or disable the contacts first; a unit with findings or cases is "
+            "kept for the bulletins.", unit=unit.name, uses=named))
+    unit.deleted_at = utcnow()
+    db.session.flush()
+    record("unit_deleted", actor=actor, subject=unit, detail={"code": unit.code})
+
