@@ -75,6 +75,7 @@ def register_blueprints(app):
     from .health.views import bp as health_bp
     from .plans.actions import bp as plans_bp
     from .plans.views import bp as desk_plans_bp
+    from .registry.import_views import bp as registry_import_bp
     from .registry.views import bp as registry_bp
     from .review.actions import bp as review_bp
     from .review.views import bp as desk_review_bp
@@ -91,7 +92,7 @@ def register_blueprints(app):
     app.register_blueprint(health_bp)
     app.register_blueprint(field_bp)
     for bp in (web_bp, desk_plans_bp, desk_review_bp, desk_cases_bp, desk_bulletins_bp, audit_bp,
-               admin_bp, registry_bp):
+               admin_bp, registry_bp, registry_import_bp):
         app.register_blueprint(bp)
     access.verify_routes(app)
 

@@ -298,7 +298,9 @@ def _routes(unit, site, category) -> list[tuple[str, str]]:
             ("GET", f"{BASE}/sites/{site.id}"), ("POST", f"{BASE}/sites/{site.id}"),
             ("GET", f"{BASE}/categories"), ("GET", f"{BASE}/categories/new"),
             ("POST", f"{BASE}/categories"), ("GET", f"{BASE}/categories/{category.id}"),
-            ("POST", f"{BASE}/categories/{category.id}")]
+            ("POST", f"{BASE}/categories/{category.id}"), ("GET", f"{BASE}/import"),
+            ("POST", f"{BASE}/import"), ("GET", f"{BASE}/import/{'a' * 32}"),
+            ("POST", f"{BASE}/import/{'a' * 32}")]
 
 
 @pytest.mark.parametrize("role", [r for r in ROLES if r != "admin"])
