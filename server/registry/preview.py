@@ -5,6 +5,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from flask_babel import gettext as _
+
 from ..extensions import db
 from ..models import Unit
 from .columns import KINDS
@@ -65,8 +67,9 @@ def preview(paths: list[str], names: list[str]) -> Preview:
              in db.session.execute(db.select(Unit.code, Unit.deleted_at))}
     checked = check_tables(tables, units)
     seen.problems = [locate(text, names, workbooks) for text in checked.errors]
+    headers = {table.source: table.headers for table in tables}
     for kind in KINDS:
-        seen.changes += _changes(kind, checked.entries[kind], names, workbooks)
+        seen.changes += _changes(kind, checked.entries[kind], names, workbooks, headers)
     for change in seen.changes:
         tally, counted = seen.tallies[change.kind], _TALLY[change.action]
         setattr(tally, counted, getattr(tally, counted) + 1)
@@ -97,7 +100,9 @@ def locate(text: str, names: list[str], workbooks: set[str]) -> Place:
     return Place(name, sheet, row, rest.strip())
 
 
-def _changes(kind: str, entries: list[Entry], names, workbooks) -> list[Change]:
+def _changes(kind: str, entries: list[Entry], names, workbooks, headers) -> list[Change]:
+    """What each entry would do to the record of its key; a changed field is named by the
+    header its file gave it."""
     if not entries:
         return []
     model, key = MODELS[kind], KEYS[kind]
@@ -115,6 +120,8 @@ def _changes(kind: str, entries: list[Entry], names, workbooks) -> list[Change]:
         if kind != "units" and (entry.unit_code or entry.unit_column) and \
                 codes.get(record.unit_id) != entry.unit_code:
             changed.append("unit_code")
+        said = headers[entry.where.rpartition(":")[0]]
+        changed = [_("restored") if n == "deleted_at" else said.get(n, n) for n in changed]
         changes.append(Change(kind, where, entry.key, "changed" if changed else "unchanged",
                               changed, password_kept=kind == "people" and bool(entry.password)))
     return changes

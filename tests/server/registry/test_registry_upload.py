@@ -129,10 +129,28 @@ def test_a_second_import_shows_what_changes_and_keeps_passwords(admin, make, tmp
     units = write_csv(tmp_path / "units.csv", UNITS_ZH)
     page = admin.page(upload(admin, units))
     assert "Units: 1 new, 1 changed, 0 unchanged" in page
-    assert re.search(r"Units · JZK</td>\s*<td>changed: name, leader_name", page)
+    assert re.search(r"Units · JZK</td>\s*<td>changed: 单位名称, 包挂领导", page)
     admin.post(upload(admin, units), status=200)  # uploading again replaces the first
-    people = admin.page(upload(admin, units, write_csv(tmp_path / "people.csv", PEOPLE_ZH)))
-    assert "People: 2 new" in people and "Units: 0 new, 0 changed, 2 unchanged" in people
+    unit("JZK").deleted_at = unit("JZK").created_at
+    db.session.commit()
+    restore = upload(admin, units)
+    assert "changed: restored" in admin.page(restore)
+    admin.post(restore, status=200)
+    assert unit("JZK").deleted_at is None
+    people = write_csv(tmp_path / "people.csv", PEOPLE_ZH)
+    first = upload(admin, units, people)
+    page = admin.page(first)
+    assert "People: 2 new" in page and "Units: 0 new, 0 changed, 2 unchanged" in page
+    admin.post(first, status=200)
+    hash_before = user("zhangwei").password_hash
+    again = upload(admin, write_csv(tmp_path / "people.csv", [
+        PEOPLE_ZH[0], ["zhangwei", "张伟", "政风行风监督员", "", "13900000000", "new-pass-2025"]]))
+    page = admin.page(again)
+    assert "changed: 电话" in page and "the password in the file is not used" in page
+    done = admin.post(again, status=200).get_data(as_text=True)
+    assert "their passwords were not changed: zhangwei" in done
+    assert user("zhangwei").password_hash == hash_before
+    assert user("zhangwei").phone == "13900000000"
 
 
 # --- Problems: every one shown, nothing imported ----------------------------------------
