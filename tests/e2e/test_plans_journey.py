@@ -167,7 +167,7 @@ def test_a_covert_draw_reaches_only_its_supervisors_until_one_is_disabled(
     # Drawn again from the audit trail: the same result, the seed shown.
     confirmed = lead.page.locator("main p.flash.info", has_text=drawn.seed)
     assert confirmed.count() == 1 and ("the same result" in confirmed.inner_text()
-                                       or "结果相同" in confirmed.inner_text())
+                                       or "结果一致" in confirmed.inner_text())
     assert lead.page.locator("main p.flash.error").count() == 0
     assert lead.page.locator("main code", has_text=drawn.seed).count() == 1
     assert lead.page.locator("tbody a", has_text=plan.title).count() == 1
