@@ -198,7 +198,17 @@ def draw_page(draw_id: str):
     plans = db.session.scalars(db.select(Plan).where(Plan.draw_id == found.id)
                                .order_by(Plan.window_start, Plan.title)).all()
     return render_template("plans/draw_page.html", draw=found, plans=plans, same=same,
-                           said=said)
+                           said=said, uncovered=_uncovered_in_quarter(found))
+
+
+def _uncovered_in_quarter(found: Draw) -> list[Unit]:
+    """Units with neither a check nor a plan in the quarter of the draw's first week:
+    the draw puts them first, but a draw of fewer checks cannot reach them all."""
+    monday = date.fromisoformat(found.inputs["weeks"][0])
+    quarter = f"{monday.year}-Q{(monday.month - 1) // 3 + 1}"
+    rows = coverage.coverage(*coverage.period_days(quarter))
+    return [row.unit for row in rows if row.sites and not row.checked
+            and not any(site.plans for site in row.sites)]
 
 
 @bp.route("/plans/coverage")

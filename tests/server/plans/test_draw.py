@@ -2,6 +2,7 @@
 result, the audit trail holds the inputs before the result, and `manage.py plans
 redraw-check` confirms a draw, or says it was tampered with."""
 
+import re
 from collections import Counter
 
 import pytest
@@ -86,10 +87,21 @@ def test_the_compiler_draws_and_the_audit_holds_inputs_before_result(app, bureau
     assert events[0].detail["inputs"]["people"] and events[1].detail["result"] == made.result
     page = lead.page(f"/plans/draws/{made.id}")
     assert made.seed in page and "redraw-check" in page
+    assert 'class="note"' not in page  # eight checks reached all three units
 
     confirmed = runner.invoke(args=["plans", "redraw-check", str(made.id)])
     assert confirmed.exit_code == 0, confirmed.output
     assert confirmed.output.startswith("confirmed: ") and made.seed in confirmed.output
+
+
+def test_the_draw_page_names_the_units_a_small_draw_left_out(app, bureau, desk):
+    lead = desk(bureau.compiler)
+    lead.post("/plans/draw", _draw_form(bureau, period="2026-W50", per_week="1"))
+    made = db.session.scalar(sa.select(Draw))
+    drawn = next(s.unit.name for s in bureau.sites if str(s.id) == made.result[0]["site_id"])
+    note = re.search(r'<p class="note">([^<]*)</p>', lead.page(f"/plans/draws/{made.id}"))
+    left_out = {u.name for u in bureau.units} - {drawn}
+    assert note and all(name in note.group(1) for name in left_out) and drawn not in note.group(1)
 
 
 def test_redraw_check_catches_a_result_changed_afterwards(app, bureau, desk, runner):
