@@ -18,19 +18,18 @@ from ..extensions import db
 from ..models import AuditEvent, Check, Draw, Plan, Site, User, plan_assignees, plan_sites
 from ..zone import bureau_zone, week_bounds
 from . import services
+from .coverage import MONTH, period_days
 from .draw import RULES, DrawImpossible, draw
 
-MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 WEEK = re.compile(r"^(\d{4})-W(0[1-9]|[1-4]\d|5[0-3])$")
 
 
 def weeks_of(period: str) -> list[date]:
     """The Mondays of a period: a month (``2026-12``, the weeks whose Monday falls in it)
     or an ISO week (``2026-W50``)."""
-    if m := MONTH.match(period):
-        first = date(int(m[1]), int(m[2]), 1)
+    if MONTH.match(period):
+        first, after = period_days(period)
         monday = first + timedelta(days=-first.weekday() % 7)
-        after = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
         return [monday + timedelta(weeks=n) for n in range(6)
                 if monday + timedelta(weeks=n) < after]
     if m := WEEK.match(period):

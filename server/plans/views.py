@@ -29,9 +29,13 @@ def _month() -> str:
     return month if coverage.MONTH.match(month) else bureau_today().strftime("%Y-%m")
 
 
+def _live_sites() -> list[Site]:
+    return db.session.scalars(db.select(Site).where(Site.deleted_at.is_(None))
+                              .order_by(Site.code)).all()
+
+
 def _choices():
-    sites = db.session.scalars(db.select(Site).where(Site.deleted_at.is_(None))
-                               .order_by(Site.code)).all()
+    sites = _live_sites()
     people = db.session.scalars(db.select(User).where(User.role.in_(FIELD_STAFF),
                                                       User.active.is_(True))
                                 .order_by(User.role, User.username)).all()
@@ -151,8 +155,7 @@ def cancel(plan_id: str):
 @bp.route("/plans/draw", methods=["GET", "POST"])
 @allow("compiler")
 def draw():
-    sites = db.session.scalars(db.select(Site).where(Site.deleted_at.is_(None))
-                               .order_by(Site.code)).all()
+    sites = _live_sites()
     people = db.session.scalars(db.select(User).where(User.role == "supervisor",
                                                       User.active.is_(True))
                                 .order_by(User.username)).all()

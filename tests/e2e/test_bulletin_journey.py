@@ -9,7 +9,6 @@ Screenshots of every screen go to ``artifacts/bulletins/`` (or ``$MINGCHA_ARTIFA
 kept by CI as test artifacts, never committed.
 """
 
-import os
 import re
 import subprocess
 import threading
@@ -18,67 +17,13 @@ from pathlib import Path
 import pytest
 
 from server.bulletins import jobs as bulletin_jobs
-from tests.conftest import PASSWORD
+from tests.e2e.desk import DESK, PHONE, Person, Shots
 from tests.server.bulletins import conftest as bulletin_data
 
-ARTIFACTS = Path(os.environ.get("MINGCHA_ARTIFACTS", "artifacts")) / "bulletins"
-DESK = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
 NUMBER = "X住建督〔2026〕27号"
 REQUIREMENT = "限期十日内整改到位<script>alert(1)</script>"
 
 november = bulletin_data.november  # the month of tests/server/bulletins, covert plan and all
-
-
-class Person:
-    """One person's signed-in tab at a desk's or a phone's width; every dialog is kept."""
-
-    def __init__(self, browser, base, user, viewport, shots):
-        phone = viewport is PHONE
-        self.context = browser.new_context(viewport=viewport, locale="zh-CN",
-                                           is_mobile=phone, has_touch=phone)
-        self.page = self.context.new_page()
-        self.page.set_default_timeout(20_000)
-        self.base, self.shots = base, shots
-        self.width = "phone" if phone else "desk"
-        self.dialogs = []
-        self.page.on("dialog", self._dialog)
-        self.go("/login")
-        self.page.fill("input[name=username]", user.username)
-        self.page.fill("input[name=password]", PASSWORD)
-        self.page.click("main form button[type=submit]")
-        self.page.wait_for_url(base + "/")
-
-    def _dialog(self, dialog):
-        self.dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    def go(self, path):
-        return self.page.goto(self.base + path)
-
-    def shot(self, name, page=None):
-        self.shots.take(page or self.page, f"{self.width}-{name}")
-
-    def sideways(self) -> tuple[int, int]:
-        """The whole page's width and the window's: wider means a sideways scroll."""
-        return tuple(self.page.evaluate(
-            "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"))
-
-    def close(self):
-        self.context.close()
-
-
-class Shots:
-    """Screenshots numbered in the order taken, the database in the name."""
-
-    def __init__(self, backend):
-        self.backend, self.n = backend, 0
-
-    def take(self, page, name):
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        self.n += 1
-        page.screenshot(path=str(ARTIFACTS / f"{self.backend}-{self.n:02}-{name}.png"),
-                        full_page=True)
 
 
 @pytest.fixture
@@ -104,7 +49,7 @@ def _pdf_text(path) -> str:
 
 def test_the_bulletin_from_compiling_to_a_units_phone(app, make, live_server, phone_browser,
                                                       november, held_render, backend):
-    shots = Shots(backend)
+    shots = Shots(backend, "bulletins")
     secret = november["plan"].title
     compiler = make.user("compiler")
     contact = make.user("unit", unit=november["b"])  # 路灯管理所: the major problem

@@ -11,10 +11,8 @@ CI as test artifacts, never committed.
 """
 
 import json
-import os
 import re
 from datetime import date, timedelta
-from pathlib import Path
 
 import httpx
 import sqlalchemy as sa
@@ -23,70 +21,12 @@ from server.extensions import db
 from server.models import Draw, Plan
 from server.zone import bureau_today
 from tests.conftest import PASSWORD
+from tests.e2e.desk import DESK, PHONE, Person, Shots
 from tests.server.plans import conftest as plans_data
 
-ARTIFACTS = Path(os.environ.get("MINGCHA_ARTIFACTS", "artifacts")) / "plans"
-DESK = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
 UUID = r"[0-9a-f-]{36}"
 
 bureau = plans_data.bureau  # 3 units, 6 sites, 4 supervisors, the planners, a unit contact
-
-
-class Person:
-    """One person's signed-in tab at a desk's or a phone's width; every dialog is accepted
-    and kept."""
-
-    def __init__(self, browser, base, user, viewport, shots):
-        phone = viewport is PHONE
-        self.context = browser.new_context(viewport=viewport, locale="zh-CN",
-                                           is_mobile=phone, has_touch=phone)
-        self.page = self.context.new_page()
-        self.page.set_default_timeout(20_000)
-        self.base, self.shots = base, shots
-        self.width = "phone" if phone else "desk"
-        self.dialogs = []
-        self.page.on("dialog", self._dialog)
-        self.go("/login")
-        self.page.fill("input[name=username]", user.username)
-        self.page.fill("input[name=password]", PASSWORD)
-        self.page.click("main form button[type=submit]")
-        self.page.wait_for_url(base + "/")
-
-    def _dialog(self, dialog):
-        self.dialogs.append(dialog.message)
-        dialog.accept()
-
-    def go(self, path):
-        return self.page.goto(self.base + path)
-
-    def shot(self, name):
-        self.shots.take(self.page, f"{self.width}-{name}")
-
-    def sideways(self) -> tuple[int, int]:
-        """The whole page's width and the window's: wider means a sideways scroll."""
-        return tuple(self.page.evaluate(
-            "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"))
-
-    def fits(self, what):
-        width, window = self.sideways()
-        assert width <= window, f"{what} scrolls sideways at {self.width}: {width} > {window}"
-
-    def close(self):
-        self.context.close()
-
-
-class Shots:
-    """Screenshots numbered in the order taken, the database in the name."""
-
-    def __init__(self, backend):
-        self.backend, self.n = backend, 0
-
-    def take(self, page, name):
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        self.n += 1
-        page.screenshot(path=str(ARTIFACTS / f"{self.backend}-{self.n:02}-{name}.png"),
-                        full_page=True)
 
 
 class PhoneApi:
@@ -140,7 +80,7 @@ def _drawn() -> tuple[Draw, Plan]:
 
 def test_a_covert_draw_reaches_only_its_supervisors_until_one_is_disabled(
         app, make, live_server, phone_browser, bureau, backend):
-    shots = Shots(backend)
+    shots = Shots(backend, "plans")
     admin_user = make.user("admin")  # made before the server writes: SQLite has one writer
     period, monday = _week_after_next()
     month = monday.strftime("%Y-%m")

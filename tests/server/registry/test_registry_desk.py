@@ -11,25 +11,9 @@ import sqlalchemy as sa
 from server.extensions import db
 from server.models import AuditEvent, Category, DeductionTable, Site, Unit
 from server.roles import ROLES
-from tests.server.desk.conftest import Browser
 from tests.server.sync.conftest import Phone
 
 BASE = "/admin/registry"
-
-
-@pytest.fixture
-def desk(app):
-    """``desk(user)``: a browser signed in as ``user``, reading English."""
-    def open_(user):
-        browser = Browser(app, user)
-        browser.post("/lang/en", {"next": "/"}, status=302)
-        return browser
-    return open_
-
-
-@pytest.fixture
-def admin(make, desk):
-    return desk(make.user("admin"))
 
 
 def _fresh(model, **where):

@@ -14,7 +14,6 @@ from server.auth.passwords import verify_password
 from server.extensions import db
 from server.models import AuditEvent
 from server.registry import pending
-from tests.server.desk.conftest import Browser
 from tests.server.registry.registry_files import (
     PEOPLE_ZH,
     SITES_ZH,
@@ -29,20 +28,6 @@ from tests.server.registry.registry_files import (
 from tests.server.sync.conftest import Phone
 
 IMPORT = "/admin/registry/import"
-
-
-@pytest.fixture
-def desk(app):
-    def open_(user):
-        browser = Browser(app, user)
-        browser.post("/lang/en", {"next": "/"}, status=302)
-        return browser
-    return open_
-
-
-@pytest.fixture
-def admin(make, desk):
-    return desk(make.user("admin"))
 
 
 def _file(path) -> tuple:
