@@ -7,6 +7,7 @@ audit entry alone and must get the same result."""
 
 import re
 import secrets
+import uuid
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -15,7 +16,18 @@ from flask_babel import gettext as _
 from ..audit.chain import record
 from ..errors import Problem
 from ..extensions import db
-from ..models import AuditEvent, Check, Draw, Plan, Site, User, plan_assignees, plan_sites
+from ..models import (
+    AuditEvent,
+    Check,
+    Draw,
+    Plan,
+    Site,
+    Unit,
+    User,
+    plan_assignees,
+    plan_sites,
+    utcnow,
+)
 from ..zone import bureau_zone, week_bounds
 from . import services
 from .coverage import MONTH, period_days
@@ -88,29 +100,57 @@ def inputs_for(period: str, sites: list[Site], people: list[User], rules: dict) 
             "rules": {**RULES, **rules}, "history": history(people, weeks[0])}
 
 
+def _quarter(day: date) -> tuple[int, int]:
+    return day.year, (day.month - 1) // 3
+
+
+def left_unchecked(inputs: dict, result: list[dict]) -> list[str]:
+    """The units with a site in the pool that would go unchecked this quarter, when the
+    draw's last week is its quarter's last (a week belongs to the quarter of its Monday);
+    otherwise none, since later draws can still reach them."""
+    last = date.fromisoformat(inputs["weeks"][-1])
+    if not inputs["rules"]["quarter_cover"] or (
+            _quarter(last + timedelta(weeks=1)) == _quarter(last)):
+        return []
+    drawn = {row["site_id"] for row in result}
+    covered = set(inputs["history"]["covered_units"])
+    covered |= {s["unit_id"] for s in inputs["sites"] if s["id"] in drawn}
+    return sorted({s["unit_id"] for s in inputs["sites"]} - covered)
+
+
 def make(actor, period: str, mode: str, sites: list[Site], people: list[User],
-         rules: dict) -> Draw:
-    """Draw, record the inputs and seed, then the result, and make its plans."""
+         rules: dict, *, seed: str | None = None, at: datetime | None = None) -> Draw:
+    """Draw, record the inputs and seed, then the result, and make its plans. A draw that
+    ends a quarter must reach every unit of its pool not yet checked in it (each unit
+    once a quarter). ``seed`` and ``at`` are for the demo's history only: the desk always
+    draws a fresh secret seed, now."""
     inputs = inputs_for(period, sites, people, rules)
-    seed = secrets.token_hex(16)
+    seed = seed or secrets.token_hex(16)
     try:
         result = draw(inputs, seed)
     except DrawImpossible as impossible:
         raise Problem(422, _("Draw impossible"), str(impossible)) from None
+    if left := left_unchecked(inputs, result):
+        units = db.session.scalars(sa.select(Unit.name).where(Unit.id.in_(
+            [uuid.UUID(u) for u in left])).order_by(Unit.code)).all()
+        raise Problem(422, _("Draw leaves units unchecked"), _(
+            "This draw ends the quarter, and these units would not be checked in it: "
+            "%(units)s. Draw more checks a week, or plan their checks by hand first.",
+            units="、".join(units)))
     found = Draw(period=period, mode=mode, seed=seed, inputs=inputs, result=result,
-                 created_by=actor.id)
+                 created_by=actor.id, created_at=at or utcnow())
     db.session.add(found)
     db.session.flush()
-    record("draw_prepared", actor=actor, subject=found,
+    record("draw_prepared", actor=actor, subject=found, at=at,
            detail={"period": period, "mode": mode, "seed": seed, "inputs": inputs})
-    record("draw_made", actor=actor, subject=found, detail={"result": result})
+    record("draw_made", actor=actor, subject=found, detail={"result": result}, at=at)
     names = {str(s.id): s.name for s in sites}
     for n, row in enumerate(result):
         start, end = week_bounds(date.fromisoformat(row["week"]))
         title = f"双随机 {period} 第{n + 1}组 {names[row['site_id']]}"[:200]
         services.create(actor, {"title": title, "mode": mode, "window_start": start,
                                 "window_end": end, "site_ids": [row["site_id"]],
-                                "assignee_ids": row["assignee_ids"]}, draw_id=found.id)
+                                "assignee_ids": row["assignee_ids"]}, draw_id=found.id, at=at)
     return found
 
 

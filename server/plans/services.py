@@ -68,11 +68,14 @@ def _apply(plan: Plan, fields: dict):
 
 
 def create(actor, fields: dict, plan_id: uuid.UUID | None = None, *,
-           series_id=None, draw_id=None) -> tuple[Plan, bool]:
+           series_id=None, draw_id=None, at=None) -> tuple[Plan, bool]:
     """(the plan, whether it is new). The same plan sent again under its id is the same
-    plan; a different one under a taken id is `409`."""
+    plan; a different one under a taken id is `409`. ``at``: when it was made, if not now
+    (the demo's history)."""
     plan = Plan(id=plan_id or uuid.uuid4(), created_by=getattr(actor, "id", None),
                 series_id=series_id, draw_id=draw_id)
+    if at is not None:
+        plan.created_at = plan.updated_at = at
     _apply(plan, fields)
     existing = db.session.get(Plan, plan.id) if plan_id else None
     if existing is not None:
@@ -81,7 +84,7 @@ def create(actor, fields: dict, plan_id: uuid.UUID | None = None, *,
         raise Problem(409, _("Plan exists"), _("Another plan already has this id."))
     db.session.add(plan)
     db.session.flush()
-    record("plan_created", actor=actor, subject=plan, detail=snapshot(plan))
+    record("plan_created", actor=actor, subject=plan, detail=snapshot(plan), at=at)
     return plan, True
 
 

@@ -62,9 +62,14 @@ class PhoneApi:
 
 
 def _week_after_next() -> tuple[str, date]:
-    """The ISO week two weeks from today (``2026-W51``) and its Monday."""
-    year, week, _day = (bureau_today() + timedelta(weeks=2)).isocalendar()
-    return f"{year}-W{week:02}", date.fromisocalendar(year, week, 1)
+    """The ISO week two weeks from today (``2026-W51``) and its Monday; three weeks when
+    that one ends a quarter, since such a draw must reach every unit left unchecked."""
+    for ahead in (2, 3):
+        year, week, _day = (bureau_today() + timedelta(weeks=ahead)).isocalendar()
+        monday = date.fromisocalendar(year, week, 1)
+        if ((monday + timedelta(weeks=1)).month - 1) // 3 == (monday.month - 1) // 3:
+            break
+    return f"{year}-W{week:02}", monday
 
 
 def _drawn() -> tuple[Draw, Plan]:

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from server.extensions import db
 from server.models import AuditEvent, Draw, Plan
 from server.plans.draw import DrawImpossible, draw
+from server.plans.draws import left_unchecked
 
 
 def _inputs(n_sites=8, n_people=6, units=4, **rules):
@@ -63,6 +64,27 @@ def test_a_draw_the_pools_cannot_meet_is_refused():
         draw(_inputs(n_people=2, units=2), "ab" * 16)  # both people come from every unit
 
 
+@pytest.mark.parametrize("seed", [f"{n:032x}" for n in range(1, 60)])
+def test_a_draw_ending_the_quarter_reaches_every_unit_it_has_room_for(seed):
+    # Six units, one covered already; four weeks of two checks: room for the other five.
+    inputs = _inputs(n_sites=12, units=6, quarter_cover=True) | {
+        "weeks": ["2026-12-07", "2026-12-14", "2026-12-21", "2026-12-28"]}
+    result = draw(inputs, seed)
+    assert left_unchecked(inputs, result) == []
+    units = {s["id"]: s["unit_id"] for s in inputs["sites"]}
+    assert {units[r["site_id"]] for r in result[:5]} == {"u1", "u2", "u3", "u4", "u5"}
+
+
+def test_only_a_draw_ending_the_quarter_must_reach_the_units_left():
+    inputs = _inputs(units=4, quarter_cover=True) | {"weeks": ["2026-12-21"]}
+    one = [{"week": "2026-12-21", "site_id": "s01", "assignee_ids": ["p02", "p03"]}]
+    assert left_unchecked(inputs, one) == []  # the week of 28 December is still to come
+    last = inputs | {"weeks": ["2026-12-28"]}  # its Monday is the quarter's last
+    assert left_unchecked(last, one) == ["u2", "u3"]  # u0 was covered, u1 drawn now
+    assert left_unchecked(last | {"rules": last["rules"] | {"quarter_cover": False}},
+                          one) == []
+
+
 def _draw_form(bureau, **fields):
     return {"period": "2026-12", "mode": "covert", "per_week": "2", "team": "2",
             "not_home_unit": "1", "not_last_unit": "1", "quarter_cover": "1",
@@ -102,6 +124,26 @@ def test_the_draw_page_names_the_units_a_small_draw_left_out(app, bureau, desk):
     note = re.search(r'<p class="note">([^<]*)</p>', lead.page(f"/plans/draws/{made.id}"))
     left_out = {u.name for u in bureau.units} - {drawn}
     assert note and all(name in note.group(1) for name in left_out) and drawn not in note.group(1)
+
+
+def test_the_quarters_last_draw_is_refused_when_it_leaves_a_unit_unchecked(app, bureau, desk):
+    lead = desk(bureau.compiler)
+    page = lead.post("/plans/draw", _draw_form(bureau, period="2026-W53", per_week="1"),
+                     status=200).get_data(as_text=True)
+    flash = re.search(r'<p class="flash error"[^>]*>([^<]*)</p>', page)
+    assert flash and sum(u.name in flash.group(1) for u in bureau.units) == 2
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Draw)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(
+        AuditEvent.action.like("draw%"))) == 0
+    lead.post("/plans/draw", _draw_form(bureau, period="2026-W53", per_week="3"))
+    made = db.session.scalar(sa.select(Draw))
+    units = {str(s.id): s.unit_id for s in bureau.sites}
+    assert {units[row["site_id"]] for row in made.result} == {u.id for u in bureau.units}
+    # With the rule turned off, the draw is made, and the audit says the rule was off.
+    lead.post("/plans/draw", _draw_form(bureau, period="2027-W13", per_week="1",
+                                        quarter_cover=""))
+    last = db.session.scalar(sa.select(Draw).where(Draw.period == "2027-W13"))
+    assert last is not None and last.inputs["rules"]["quarter_cover"] is False
 
 
 def test_redraw_check_catches_a_result_changed_afterwards(app, bureau, desk, runner):
