@@ -37,8 +37,9 @@ def add_checks(rng: random.Random, now: datetime, plans: list[tuple[Plan, int]],
     diary = Diary()
     checks = []
     for plan, count in plans:
-        days = _working_days(plan.window_start.astimezone(LOCAL).date(),
-                             min(plan.window_end.astimezone(LOCAL).date(), today))
+        first = max(plan.window_start.astimezone(LOCAL).date(), month_start(now))
+        last = (plan.window_end - timedelta(seconds=1)).astimezone(LOCAL).date()
+        days = _working_days(first, min(last, today))
         targets = rng.sample(plan.sites, k=len(plan.sites))  # every site before any twice
         for n in range(count):
             checks.append(_visit(rng, now, days, diary, targets[n % len(targets)],

@@ -49,9 +49,11 @@ def demo(password):
     bulletin = counts["bulletin"]
     click.echo(f"已发布 {bulletin.month} 月末通报 {bulletin.content['number']}"
                f"（文件{'已生成' if made == 'ran' else '生成中'}），见 /bulletins")
-    drawn = counts["draw"]
-    click.echo(f"已抽取 {drawn.period} 双随机暗访 {len(drawn.result)} 项（抽签 {drawn.id}，"
-               f"可用 manage.py plans redraw-check {drawn.id} 复核）")
+    click.echo(f"暗访计划均由双随机抽取（{len(counts['draws'])} 次抽签，见 /plans），"
+               "每次均可复核：")
+    for drawn in counts["draws"]:
+        click.echo(f"  {drawn.period:<8}  {len(drawn.result):>2} 项  "
+                   f"manage.py plans redraw-check {drawn.id}")
     _print_accounts(password)
 
 

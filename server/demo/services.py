@@ -1,10 +1,12 @@
 """Load the demo bureau into the database. Flush, never commit: the CLI commits once."""
 
 import random
+import uuid
 from collections import Counter
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from ..auth.passwords import hash_password, verify_password
+from ..errors import Problem
 from ..extensions import db
 from ..models import Plan, Site, Unit, User, utcnow
 from ..plans import draws
@@ -17,6 +19,8 @@ from .followup import open_cases
 from .trail import write_trail
 
 SEED = 20260101  # one seed, so every load tells the same story relative to its day
+DRAW_RULES = {"per_week": 4, "team": 2}
+NAMESPACE = uuid.UUID("6d696e67-6368-4164-a56d-6f2d62757265")  # the demo bureau's ids
 
 
 def is_loaded() -> bool:
@@ -54,6 +58,9 @@ def load_demo(password: str, now: datetime | None = None, seed: int = SEED,
     sites = _add_sites(units)
     users = _add_people(units, hash_password(password))
     plans = _add_plans(now, users, sites)
+    drawn = _draw_covert_checks(now, users, sites, rng)
+    plans += [(plan, 1) for plan in db.session.scalars(  # one check under each drawn plan
+        db.select(Plan).where(Plan.draw_id.is_not(None)).order_by(Plan.window_start, Plan.title))]
     with db.session.no_autoflush:  # each record of the month is inserted once, complete
         checks = activity.add_checks(rng, now, plans, sites, users)
         findings = activity.add_findings(rng, now, checks)
@@ -64,9 +71,8 @@ def load_demo(password: str, now: datetime | None = None, seed: int = SEED,
     write_trail(followup, shots, users)
     db.session.flush()
     bulletin = publish_last_month(now, users) if media else None
-    drawn = _draw_next_month(now, users, sites)
-    return {"bulletin": bulletin, "draw": drawn, "units": len(units), "sites": len(sites),
-            "users": len(users), "plans": len(plans) + len(drawn.result),
+    return {"bulletin": bulletin, "draws": drawn, "units": len(units), "sites": len(sites),
+            "users": len(users), "plans": len(plans),
             "checks": len(checks), "findings": len(findings),
             "published": sum(1 for f in findings if f.published_at),
             "cases": len(followup.cases),
@@ -74,8 +80,14 @@ def load_demo(password: str, now: datetime | None = None, seed: int = SEED,
             "pending": sum(shot.evidence.review_state == "pending" for shot in shots)}
 
 
+def _id(kind: str, code: str) -> uuid.UUID:
+    """The same id on every load: the draws order their pools by id, and one day must
+    always tell one story."""
+    return uuid.uuid5(NAMESPACE, f"{kind}:{code}")
+
+
 def _add_units() -> dict[str, Unit]:
-    units = {code: Unit(code=code, name=name, leader_name=leader)
+    units = {code: Unit(id=_id("unit", code), code=code, name=name, leader_name=leader)
              for code, name, leader in data.UNITS}
     db.session.add_all(units.values())
     db.session.flush()
@@ -85,8 +97,9 @@ def _add_units() -> dict[str, Unit]:
 def _add_sites(units: dict[str, Unit]) -> dict[str, Site]:
     sites = {}
     for code, name, kind, unit_code, lat, lon, radius, address in data.SITES:
-        sites[code] = Site(code=code, name=name, kind=kind, unit_id=units[unit_code].id,
-                           lat=lat, lon=lon, radius_m=radius, address=address)
+        sites[code] = Site(id=_id("site", code), code=code, name=name, kind=kind,
+                           unit_id=units[unit_code].id, lat=lat, lon=lon, radius_m=radius,
+                           address=address)
     db.session.add_all(sites.values())
     db.session.flush()
     return sites
@@ -96,23 +109,52 @@ def _add_people(units: dict[str, Unit], password_hash: str) -> dict[str, User]:
     # One hash for everybody: argon2 is slow on purpose, and the password is shared anyway.
     users = {}
     for username, role, name, unit_code, _post in data.accounts():
-        users[username] = User(username=username, role=role, name=name,
-                               unit_id=units[unit_code].id if unit_code else None,
+        users[username] = User(id=_id("user", username), username=username, role=role,
+                               name=name, unit_id=units[unit_code].id if unit_code else None,
                                password_hash=password_hash)
     db.session.add_all(users.values())
     db.session.flush()
     return users
 
 
-def _draw_next_month(now: datetime, users: dict[str, User], sites: dict[str, Site]):
-    """Next month's unannounced checks, drawn as the compiler draws them (双随机): three
-    a week, two supervisors each, from every site and supervisor; recorded in the audit
-    trail so that `manage.py plans redraw-check` confirms it."""
+def _draw_covert_checks(now: datetime, users: dict[str, User], sites: dict[str, Site],
+                        rng: random.Random) -> list:
+    """The unannounced checks, drawn as the compiler draws them (双随机): week by week
+    from the first week shown to the end of this month, each on the Friday before, then
+    next month's at once. Four a week, two supervisors each, from every site and
+    supervisor; each draw is in the audit trail for `manage.py plans redraw-check`. The
+    seeds come from the demo's own, so that one day always tells one story (the desk
+    always draws a fresh secret seed)."""
     today = now.astimezone(LOCAL).date()
-    period = f"{today.year + today.month // 12}-{today.month % 12 + 1:02}"
+    first = activity.month_start(now)
+    next_month = date(today.year + today.month // 12, today.month % 12 + 1, 1)
+    periods = []
+    monday = first - timedelta(days=first.weekday())
+    while monday < next_month + timedelta(days=-next_month.weekday() % 7):
+        year, week, _day = monday.isocalendar()
+        periods.append((f"{year}-W{week:02}", monday - timedelta(days=3)))
+        monday += timedelta(weeks=1)
+    periods.append((next_month.strftime("%Y-%m"), next_month - timedelta(days=7)))
     supervisors = [u for u in users.values() if u.role == "supervisor"]
-    return draws.make(users["compiler"], period, "covert", list(sites.values()), supervisors,
-                      {"per_week": 3, "team": 2})
+    return [_draw(users["compiler"], period, list(sites.values()), supervisors,
+                  f"{rng.getrandbits(128):032x}",
+                  min(datetime.combine(day, time(16), LOCAL), now))
+            for period, day in periods]
+
+
+def _draw(compiler: User, period: str, sites: list[Site], supervisors: list[User], seed: str,
+          at: datetime):
+    """One draw; refused for leaving units unchecked at a quarter's end, drawn again
+    with more checks a week, as the compiler would."""
+    rules = dict(DRAW_RULES)
+    while True:
+        try:
+            return draws.make(compiler, period, "covert", sites, supervisors, rules,
+                              seed=seed, at=at)
+        except Problem:
+            if rules["per_week"] >= len(sites):
+                raise
+            rules["per_week"] += 2
 
 
 def _add_plans(now: datetime, users: dict[str, User], sites: dict[str, Site]):

@@ -102,18 +102,24 @@ def test_covert_plans_go_to_supervisors_only(loaded):
         assert plan.sites
 
 
-def test_next_months_covert_plans_come_from_a_draw_redraw_check_confirms(loaded):
+def test_every_covert_plan_comes_from_a_draw_redraw_check_confirms(loaded):
     from server.models import Draw
 
-    (drawn,) = _all(Draw)
-    assert drawn.mode == "covert" and len(drawn.result) >= 3 * 4  # three a week
-    plans = db.session.scalars(db.select(Plan).where(Plan.draw_id == drawn.id)).all()
-    assert len(plans) == len(drawn.result)
-    assert all({u.role for u in p.assignees} == {"supervisor"} and len(p.assignees) == 2
-               for p in plans)
-    assert f"redraw-check {drawn.id}" in loaded.output
-    again = current_app.test_cli_runner().invoke(args=["plans", "redraw-check", str(drawn.id)])
-    assert again.exit_code == 0 and "confirmed" in again.output
+    drawn = sorted(_all(Draw), key=lambda d: ("-W" not in d.period, d.period))
+    covert = [plan for plan in _all(Plan) if plan.mode == "covert"]
+    assert covert and all(plan.draw_id for plan in covert)
+    # Week by week through the month shown, then next month at once.
+    assert sum("-W" in d.period for d in drawn) >= 4 and "-W" not in drawn[-1].period
+    for found in drawn:
+        plans = [plan for plan in covert if plan.draw_id == found.id]
+        assert found.mode == "covert" and len(plans) == len(found.result) >= 4
+        assert all({u.role for u in p.assignees} == {"supervisor"} and len(p.assignees) == 2
+                   for p in plans)
+        assert found.created_at <= min(p.window_start for p in plans)  # drawn beforehand
+        assert f"redraw-check {found.id}" in loaded.output
+        again = current_app.test_cli_runner().invoke(
+            args=["plans", "redraw-check", str(found.id)])
+        assert again.exit_code == 0 and "confirmed" in again.output
 
 
 def test_checks_cover_a_month_within_their_plans(loaded):
