@@ -13,13 +13,11 @@ from sync.vocabulary import SEVERITIES, SITE_KINDS
 from ..extensions import db
 from ..models import Category, Site, Unit
 from ..visibility import as_uuid
+from .entries import MAX_RADIUS_M
 
 SITE_KIND_LABELS = {"office": _l("office"), "construction_site": _l("construction site"),
                     "road": _l("road works"), "village": _l("village works"),
                     "other": _l("other")}
-# A geofence wider than this is a typo: a road works is fenced at about 300 m, an office
-# at 80 m, and the widest site of the demo bureau at 500 m.
-MAX_RADIUS_M = 5000
 MAX_DEADLINE_DAYS = 365
 MAX_POSITION = 9999
 NUMBER_CHARS = 32  # the longest number worth reading

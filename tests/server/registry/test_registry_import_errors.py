@@ -77,6 +77,14 @@ def test_latitude_out_of_range_is_refused(runner, tmp_path, before):
     unchanged(before)
 
 
+def test_a_geofence_wider_than_the_desk_allows_is_refused(runner, tmp_path, before):
+    sites = [*SITES_ZH, ["BSW", "碧水湾桥", "工地", "CJK", "34.2", "117.2", "5001", ""]]
+    errors = refused(runner, write_csv(tmp_path / "units.csv", UNITS_ZH),
+                     write_csv(tmp_path / "sites.csv", sites))
+    assert "sites.csv:4: 围栏半径（米）: the radius must be between 1 and 5000 metres." in errors
+    unchanged(before)
+
+
 def test_every_bad_row_is_reported_not_only_the_first(runner, tmp_path, before):
     sites = [*SITES_ZH,
              ["A1", "甲", "工厂", "CJK", "34.2", "117.2", "300", ""],
