@@ -1,6 +1,10 @@
 """The rq worker, running every job inside the app context, and outliving Redis."""
 
+import ctypes
 import logging
+import multiprocessing
+import os
+import signal
 import time
 
 from redis.exceptions import ConnectionError as RedisDown
@@ -16,6 +20,7 @@ from .extensions import db
 
 log = logging.getLogger(__name__)
 LONGEST_PAUSE = 30  # seconds between tries while Redis is away
+PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
 class AppWorker(Worker):
@@ -49,6 +54,11 @@ def sweep(app):
             escalate()
             draft_last_month()
             db.session.commit()
+        except RedisDown:
+            raise  # the worker waits for Redis (run)
+        except Exception:  # another worker's sweep at the same moment, say: next time
+            log.exception("the sweep failed; it runs again in %s s", app.config["SWEEP_SECONDS"])
+            db.session.rollback()
         finally:
             db.session.remove()
 
@@ -79,3 +89,79 @@ def run(app, queue_names=jobs.QUEUES, burst: bool = False) -> bool:
             log.warning("redis does not answer; the worker starts again in %s s", pause)
             time.sleep(pause)
             pause = min(pause * 2, LONGEST_PAUSE)
+
+
+def processes_by_default(app) -> int:
+    """One worker process per core this process may run on: a media job is CPU-bound
+    (Pillow, ffmpeg), and one process uses one core. One on SQLite, which has one
+    writer at a time: more processes would only wait for each other."""
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return 1
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+        os.cpu_count() or 1)
+
+
+def run_many(app, queue_names=jobs.QUEUES, processes: int = 1, burst: bool = False):
+    """``processes`` workers side by side, each a child process running ``run``.
+
+    A child that dies is started again a second later (with ``burst``, one that ended
+    is done). SIGTERM or SIGINT to this process reaches each child as SIGTERM: the first
+    is rq's warm shutdown (each finishes the job it holds), a second its cold one. The
+    children have their own process group, so a terminal's Ctrl-C reaches them only
+    through here, once; under systemd use ``KillMode=mixed``."""
+    if processes <= 1:
+        return run(app, queue_names, burst)
+    with app.app_context():
+        db.engine.dispose()  # no connection of ours is inherited
+    context = multiprocessing.get_context("fork")
+    children: dict[int, multiprocessing.Process] = {}
+    stopping = []
+
+    def start(n: int):
+        child = context.Process(target=_child, args=(app, queue_names, burst, os.getpid()),
+                                name=f"mingcha-worker-{n}")
+        child.start()
+        children[n] = child
+
+    def stop(signum, _frame):
+        stopping.append(signum)
+        for child in children.values():  # a second signal: rq's cold shutdown
+            if child.is_alive():
+                os.kill(child.pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for n in range(processes):
+        start(n)
+    log.info("%s worker processes on the queues %s", processes, ", ".join(queue_names))
+    while children:
+        for n, child in list(children.items()):
+            child.join(0.5 / len(children))
+            if child.is_alive():
+                continue
+            del children[n]
+            if not stopping and not (burst and child.exitcode == 0):
+                log.warning("worker process %s ended (status %s); started again in 1 s",
+                            n, child.exitcode)
+                time.sleep(1)
+                start(n)
+
+
+def _child(app, queue_names, burst: bool, parent: int):
+    os.setpgrp()  # signals come from the parent, once
+    _end_with_parent(parent)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # rq installs its own in work()
+    run(app, queue_names, burst)
+
+
+def _end_with_parent(parent: int):
+    """Linux: SIGTERM (rq's warm shutdown) when the parent dies, killed -9 say, so that
+    no worker is left behind unsupervised."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):  # not Linux: the parent's SIGTERM is the way
+        return
+    if os.getppid() != parent:  # it died before prctl
+        os.kill(os.getpid(), signal.SIGTERM)

@@ -22,7 +22,8 @@ from ..registry.cli import import_registry
 from ..registry.services import create_user as add_user
 from ..registry.services import seed_categories
 from ..roles import ROLES
-from ..worker import run as run_worker
+from ..worker import processes_by_default
+from ..worker import run_many as run_workers
 from . import loaded_app
 from .phone import phone
 
@@ -78,9 +79,13 @@ def serve(host, port):
 @click.command("worker")
 @click.option("--queue", "queues", multiple=True, help="queues to work (default: all)")
 @click.option("--burst", is_flag=True, help="stop when the queues are empty")
-def worker(queues, burst):
-    """Run an rq worker on the media, bulletins and default queues."""
-    run_worker(loaded_app(), queues or jobs.QUEUES, burst=burst)
+@click.option("--processes", type=click.IntRange(1, 256), default=None,
+              help="worker processes (default: one per core of this host; one on SQLite)")
+def worker(queues, burst, processes):
+    """Run rq workers on the media, bulletins and default queues, one per core."""
+    app = loaded_app()
+    run_workers(app, queues or jobs.QUEUES, processes or processes_by_default(app),
+                burst=burst)
 
 
 

@@ -1,8 +1,10 @@
 """Jobs: in-process without Redis; through real Redis and a real rq worker with it."""
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -63,7 +65,7 @@ def test_with_redis_a_worker_runs_the_job_inside_the_app(redis_app, backend):
                            "default"], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stderr
-    assert _keys() == {"user:now"}
+    assert _keys() == {"user:now"}, done.stderr + done.stdout
     assert len(jobs.queue("default")) == 0
 
 
@@ -90,7 +92,6 @@ def test_a_worker_outlives_redis_going_away_and_coming_back(app, tmp_path):
     """A worker started while its Redis is down waits instead of ending (rq's own ends
     in about a second), outlives Redis stopping again, and then runs what is queued."""
     import socket
-    import time
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -136,3 +137,74 @@ def test_a_worker_outlives_redis_going_away_and_coming_back(app, tmp_path):
         app.extensions.pop("redis", None)
         subprocess.run(["redis-cli", "-p", str(port), "shutdown", "nosave"],
                        capture_output=True)
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        found |= {int(child) for child in task.read_text().split()}
+    return found
+
+
+def _wait_for(condition, seconds: float = 30):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
+
+
+def test_a_worker_keeps_its_processes_and_stops_them_on_sigterm(redis_app):
+    from rq import Worker
+
+    env = dict(os.environ, DATABASE_URL=redis_app.config["SQLALCHEMY_DATABASE_URI"],
+               REDIS_URL=REDIS_URL, SECRET_KEY="test",
+               MINGCHA_INSTANCE=redis_app.config["INSTANCE_DIR"])
+    worker = subprocess.Popen([sys.executable, "manage.py", "worker", "--processes", "3",
+                               "--queue", "default"], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    connection = Redis.from_url(REDIS_URL)
+
+    def registered() -> set[int]:  # rq workers of ours that Redis knows and that live
+        return {w.pid for w in Worker.all(connection=connection)} & _children(worker.pid)
+
+    try:
+        _wait_for(lambda: len(registered()) == 3)
+        first = registered()
+        lost = sorted(first)[0]
+        os.killpg(lost, signal.SIGKILL)  # it and its rq scheduler; the OOM killer, say
+        _wait_for(lambda: len(registered()) == 3 and lost not in registered())
+        assert len(registered() & first) == 2  # the others went on
+        # A job still runs: the replaced process took its place on the queue.
+        _stale_failure()
+        assert jobs.enqueue("default", purge_login_failures, job_id="t:purge") == "queued"
+        _wait_for(lambda: _keys() == {"user:now"})
+        children = _children(worker.pid)
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=30) == 0
+        assert not any(Path(f"/proc/{pid}").exists() for pid in children)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+
+
+def test_worker_processes_end_when_their_parent_is_killed(redis_app):
+    env = dict(os.environ, DATABASE_URL=redis_app.config["SQLALCHEMY_DATABASE_URI"],
+               REDIS_URL=REDIS_URL, SECRET_KEY="test",
+               MINGCHA_INSTANCE=redis_app.config["INSTANCE_DIR"])
+    worker = subprocess.Popen([sys.executable, "manage.py", "worker", "--processes", "2",
+                               "--queue", "default"], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_for(lambda: len(_children(worker.pid)) == 2)
+        children = _children(worker.pid)
+        time.sleep(2)  # past their start
+    finally:
+        worker.kill()  # -9: it cannot pass anything on
+        worker.wait()
+
+    def gone() -> bool:  # ended, or a zombie waiting for init to reap it
+        return all(not Path(f"/proc/{pid}").exists()
+                   or " Z" in Path(f"/proc/{pid}/stat").read_text().split(")")[1][:3]
+                   for pid in children)
+    _wait_for(gone)
