@@ -59,11 +59,15 @@ def queue_processing(evidence_id) -> str:
 
 def process_evidence(evidence_id: str):
     """Read the original, fill in media, derivatives and geofence; ready or failed."""
+    began, cpu = time.perf_counter(), time.process_time()
     evidence = db.session.get(Evidence, uuid.UUID(evidence_id))
     if evidence is None or evidence.state != "processing":
         return  # done before, or not uploaded yet
     process(evidence)
     db.session.commit()
+    # What capacity planning needs: this job's own CPU beside its wall time.
+    log.info("media job %s: %s in %.3f s, %.3f s cpu", evidence_id, evidence.state,
+             time.perf_counter() - began, time.process_time() - cpu)
 
 
 def requeue() -> int:
