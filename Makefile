@@ -76,6 +76,7 @@ bench: install services
 	$(BIN)/python bench/desk_bench.py
 	$(BIN)/python bench/field_bench.py
 	$(BIN)/python bench/bulletin_bench.py
+	$(BIN)/python bench/load_bench.py
 
 # Issue 9, point 16: 50 phones on a faulty network while gunicorn, the worker and Redis die.
 soak: install services

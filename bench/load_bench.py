@@ -1,0 +1,311 @@
+"""Load benchmark (issue 14): fifty phones syncing at once at the end of the working day.
+
+    .venv/bin/python bench/load_bench.py [--phones 50] [--photo-mb 7] [--verbose]
+
+One command. It starts the production set-up the README describes on this host: a
+scratch PostgreSQL database (``manage.py init-db``, the demo bureau from ``manage.py
+demo``), a redis-server of its own on a loopback port, gunicorn with the README's
+command line, and ``manage.py worker`` as it starts by default. Then each simulated
+phone (sync/client.py, the reference client; the demo's inspectors and supervisors,
+several phones to an account) signs in, all at once; then, when every phone is signed
+in (a phone signs in once and keeps its token), all at once again as at the end of the
+working day, pulls everything, pushes four times (a check, then each photo's record)
+and uploads three photos of ``--photo-mb`` MB by tus. A watcher reads the database
+every 0.2 s for evidence turned ``ready``.
+
+It prints p50 / p95 / max of sign-in, first pull, push, upload and time to ready (from
+the end of a photo's upload to its evidence ``ready``), the errors (requests the client
+had to retry, steps that failed, evidence not ready), and the drain efficiency: the sum
+of the media jobs' own CPU time (each job logs it) over (cores x the time from the first
+upload's end to the last ``ready``). Targets (issue 14, 50 phones, this 2-core machine):
+no errors; push p95 <= 500 ms; first pull p95 <= 1 s; ready p95 <= 10 s; drain
+efficiency >= 0.6. Exits 1 when a target is missed.
+"""
+
+import argparse
+import io
+import os
+import random
+import re
+import shutil
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import psycopg
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from scratch_db import create_database, drop_database  # noqa: E402  (bench/ is on the path)
+from soak import BIN, GUNICORN, Service, _answers, _exif, _free_port, _pings  # noqa: E402
+from verbosity import progress  # noqa: E402
+
+from server.demo import data as demo  # noqa: E402
+from sync.backoff import Backoff  # noqa: E402
+from sync.client import Client  # noqa: E402
+
+LOCAL = timezone(timedelta(hours=8))
+TARGETS = {"push": 0.5, "pull": 1.0, "ready": 10.0}  # p95 seconds
+DRAIN_TARGET = 0.6
+PUSHES, PHOTOS = 4, 3
+
+
+# --- photos ----------------------------------------------------------------------------
+
+def base_photos(count: int, megabytes: float, rng: random.Random) -> list[bytes]:
+    """JPEGs of about ``megabytes`` as a 12-megapixel phone camera makes them: noisy, with
+    EXIF time and GPS. Made once; each upload gets its own bytes from ``unique``."""
+    photos = []
+    for _ in range(count):
+        noise = Image.merge("RGB", [Image.effect_noise((4000, 3000), rng.uniform(30, 60))
+                                    for _ in "rgb"])
+        site = {"lat": 34.26, "lon": 117.19, "radius_m": 300}
+        exif = _exif(rng, site, datetime.now(LOCAL))
+        for quality in range(60, 99, 4):  # the first quality that reaches the size
+            out = io.BytesIO()
+            noise.save(out, "JPEG", quality=quality, exif=exif)
+            if out.tell() >= megabytes * 0.95e6:
+                break
+        photos.append(out.getvalue())
+    return photos
+
+
+def unique(photo: bytes, tag: str) -> bytes:
+    """The photo with a JPEG comment naming ``tag`` after its EXIF segment: other bytes,
+    another sha256, the same picture, at no cost of encoding."""
+    length = struct.unpack(">H", photo[4:6])[0]  # APP1 (EXIF) follows the SOI marker
+    at = 4 + length
+    text = tag.encode()
+    return photo[:at] + b"\xff\xfe" + struct.pack(">H", len(text) + 2) + text + photo[at:]
+
+
+# --- the phones ----------------------------------------------------------------------------
+
+class Timings:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.seconds = defaultdict(list)
+        self.uploaded = {}  # evidence id -> wall clock when its upload ended
+        self.failures = []
+
+    def time(self, step: str, call):
+        began = time.perf_counter()
+        result = call()
+        with self.lock:
+            self.seconds[step].append(time.perf_counter() - began)
+        return result
+
+
+def phone(n: int, account: tuple[str, str], base: str, folder: Path, photos: list[bytes],
+          timings: Timings, start: threading.Barrier):
+    rng = random.Random(n)
+    backoff = Backoff(base=0.1, cap=2.0, max_attempts=8, rng=random.Random(n))
+    with Client(base, folder / f"phone{n}.db", backoff=backoff, timeout=60) as client:
+        start.wait()  # every phone at once
+        timings.time("sign-in", lambda: client.login(*account, f"压测手机{n}"))
+        start.wait()  # signed in (once, in the morning); now the day's end, all at once
+        timings.time("pull", client.pull)
+        sites = client.records("site")
+        site = rng.choice(sites)
+        started = datetime.now(LOCAL) - timedelta(minutes=40)
+        check_id = client.upsert("check", None, {
+            "site_id": site.entity_id, "mode": "open", "started_at": started.isoformat(),
+            "notes": "压测：上下班签到检查", "location": {"lat": site.data["lat"],
+                                                   "lon": site.data["lon"]}})
+        timings.time("push", client.push)
+        for k in range(PHOTOS):
+            when = started + timedelta(minutes=5 * (k + 1))
+            evidence_id = client.add_evidence(
+                check_id, "photo", unique(photos[(n + k) % len(photos)], f"phone{n}-{k}"),
+                filename=f"IMG_{when:%Y%m%d_%H%M%S}.jpg",
+                captured_at=when.isoformat(timespec="seconds"),
+                location={"lat": site.data["lat"], "lon": site.data["lon"]})
+            timings.time("push", client.push)
+            done = timings.time("upload", client.upload)
+            if done != {"uploaded": 1}:
+                timings.failures.append(f"phone{n}: the upload of {evidence_id}: {dict(done)}")
+            with timings.lock:
+                timings.uploaded[evidence_id] = time.time()
+        return client.stats.copy()
+
+
+def watch_ready(db_url: str, wanted: int, seen: dict, stop: threading.Event):
+    """Note when each evidence made after the watch began is first seen ``ready`` or
+    ``failed`` (the demo's own evidence is ready already)."""
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        before = {row[0] for row in conn.execute("SELECT id::text FROM evidence")}
+        while not stop.is_set() and len(seen) < wanted:
+            now = time.time()
+            for evidence_id, state in conn.execute(
+                    "SELECT id::text, state FROM evidence WHERE state IN ('ready', 'failed')"):
+                if evidence_id not in before:
+                    seen.setdefault(evidence_id, (now, state))
+            stop.wait(0.2)
+
+
+# --- figures ---------------------------------------------------------------------------------
+
+def quantiles(values: list[float]) -> tuple[float, float, float]:
+    ordered = sorted(values)
+    if not ordered:
+        return (float("nan"),) * 3
+
+    def at(share):
+        return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+    return statistics.median(ordered), at(0.95), ordered[-1]
+
+
+def job_cpu(worker_log: Path) -> tuple[float, int]:
+    """The media jobs' own CPU seconds, and how many jobs, from the worker's log."""
+    found = re.findall(r"media job \S+: ready in [\d.]+ s, ([\d.]+) s cpu",
+                       worker_log.read_text(errors="replace"))
+    return sum(float(cpu) for cpu in found), len(found)
+
+
+def report(args, timings: Timings, seen: dict, stats: list, worker_log: Path) -> bool:
+    print(f"load: {args.phones} phones, each: sign in; then together: pull, {PUSHES} "
+          f"pushes, {PHOTOS} photos of {args.photo_mb} MB; gunicorn {' '.join(GUNICORN)}; "
+          f"`manage.py worker` as started by default; {os.cpu_count()} cores")
+    print(f"{'step':<10}{'n':>5}{'p50':>10}{'p95':>10}{'max':>10}   target")
+    ready = [seen[e][0] - at for e, at in timings.uploaded.items() if e in seen]
+    rows = {"sign-in": timings.seconds["sign-in"], "pull": timings.seconds["pull"],
+            "push": timings.seconds["push"], "upload": timings.seconds["upload"],
+            "ready": ready}
+    met = True
+    for step, values in rows.items():
+        p50, p95, worst = quantiles(values)
+        target = TARGETS.get(step)
+        verdict = ""
+        if target is not None:
+            ok = p95 <= target
+            met &= ok
+            verdict = f"p95 <= {target:g} s: {'PASS' if ok else 'FAIL'} " \
+                      f"(ratio {p95 / target:.2f})"
+        print(f"{step:<10}{len(values):>5}{p50:>9.3f}s{p95:>9.3f}s{worst:>9.3f}s   {verdict}")
+    retries = sum(s.get("retries", 0) for s in stats)
+    not_ready = len(timings.uploaded) - sum(1 for e in timings.uploaded
+                                            if seen.get(e, (0, ""))[1] == "ready")
+    errors = retries + len(timings.failures) + not_ready
+    print(f"errors: {errors} (retried requests {retries}, failed steps "
+          f"{len(timings.failures)}, photos not ready {not_ready})")
+    for failure in timings.failures[:10]:
+        print("  " + failure)
+    met &= errors == 0
+    cpu, jobs = job_cpu(worker_log)
+    if timings.uploaded and seen:
+        span = max(t for t, _state in seen.values()) - min(timings.uploaded.values())
+        drain = cpu / (os.cpu_count() * span)
+        ok = drain >= DRAIN_TARGET
+        met &= ok
+        print(f"drain: {jobs} media jobs, {cpu:.1f} s of their own CPU in {span:.1f} s on "
+              f"{os.cpu_count()} cores: efficiency {drain:.2f} (target >= {DRAIN_TARGET}: "
+              f"{'PASS' if ok else 'FAIL'}); {jobs / span:.1f} photos ready a second")
+    print("all targets met" if met else "targets missed")
+    return met
+
+
+# --- the run --------------------------------------------------------------------------------
+
+def _env(tmp: Path, db_url: str, redis_url: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in (
+        "DATABASE_URL", "REDIS_URL", "MEDIA_ROOT", "UPLOAD_DIR", "MINGCHA_INSTANCE")}
+    return env | {
+        "MINGCHA_ENV": "production", "SECRET_KEY": os.urandom(24).hex(),
+        "DATABASE_URL": db_url, "REDIS_URL": redis_url, "MEDIA_ROOT": str(tmp / "media"),
+        "UPLOAD_DIR": str(tmp / "uploads"), "MINGCHA_INSTANCE": str(tmp / "instance"),
+        "LOG_LEVEL": "INFO", "PYTHONUNBUFFERED": "1"}
+
+
+def _manage(env: dict, *command: str):
+    done = subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env,
+                          capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"manage.py {' '.join(command)} failed:\n{done.stdout}{done.stderr}")
+
+
+def _accounts() -> list[tuple[str, str]]:
+    return [(username, demo.PASSWORD) for username, role, *_rest in demo.accounts()
+            if role in ("inspector", "supervisor")]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--phones", type=int, default=50)
+    parser.add_argument("--photo-mb", type=float, default=7.0)
+    parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--keep", action="store_true", help="keep logs and media")
+    parser.add_argument("--verbose", action="store_true")
+    args = parser.parse_args()
+    say = progress(args.verbose)
+    tmp = Path(tempfile.mkdtemp(prefix="mingcha-load-"))
+    name, db_url = create_database(args.admin_url)
+    services = {}
+    try:
+        redis_port, web_port = _free_port(), _free_port()
+        redis_url = f"redis://127.0.0.1:{redis_port}/0"
+        env = _env(tmp, db_url, redis_url)
+        (tmp / "redis").mkdir()
+        services["redis"] = Service("redis", [
+            "redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
+            "--appendonly", "no", "--dir", str(tmp / "redis"), "--loglevel", "warning"],
+            tmp / "redis.log", env, ready=lambda: _pings(redis_url))
+        services["redis"].start()
+        say(f"scratch database {name}: init-db, demo")
+        _manage(env, "init-db")
+        _manage(env, "demo")
+        base = f"http://127.0.0.1:{web_port}"
+        services["web"] = Service("web", [
+            str(BIN / "gunicorn"), *GUNICORN, "--bind", f"127.0.0.1:{web_port}",
+            "server:create_app()"], tmp / "web.log", env,
+            ready=lambda: _answers(base + "/healthz"))
+        services["worker"] = Service("worker", [sys.executable, "manage.py", "worker"],
+                                     tmp / "worker.log", env)
+        services["web"].start()
+        services["worker"].start()
+        say("making photos")
+        photos = base_photos(6, args.photo_mb, random.Random(1))
+        say(f"photos of {[len(p) // 1000 for p in photos]} KB; {args.phones} phones go")
+        accounts = _accounts()
+        timings, seen, stop = Timings(), {}, threading.Event()
+        watcher = threading.Thread(target=watch_ready, args=(
+            db_url.replace("+psycopg", ""), args.phones * PHOTOS, seen, stop), daemon=True)
+        watcher.start()
+        start = threading.Barrier(args.phones)
+        with ThreadPoolExecutor(args.phones) as pool:
+            runs = [pool.submit(phone, n, accounts[n % len(accounts)], base, tmp, photos,
+                                timings, start) for n in range(args.phones)]
+            stats = []
+            for n, run in enumerate(runs):
+                try:
+                    stats.append(run.result())
+                except Exception as error:  # counted as an error, the others go on
+                    timings.failures.append(f"phone{n}: {type(error).__name__}: {error}")
+        deadline = time.monotonic() + 300
+        while watcher.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        stop.set()
+        watcher.join()
+        met = report(args, timings, seen, stats, tmp / "worker.log")
+    finally:
+        for service in reversed(services.values()):
+            service.stop()
+        if args.keep:
+            print(f"logs and media kept in {tmp}", file=sys.stderr)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+        drop_database(args.admin_url, name)
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
