@@ -144,11 +144,12 @@ def run_many(app, queue_names=jobs.QUEUES, processes: int = 1, burst: bool = Fal
                 log.warning("worker process %s ended (status %s); started again in 1 s",
                             n, child.exitcode)
                 time.sleep(1)
-                start(n)
+                if not stopping:  # a signal may have come meanwhile
+                    start(n)
 
 
 def _child(app, queue_names, burst: bool, parent: int):
-    os.setpgrp()  # signals come from the parent, once
+    os.setpgrp()  # signals come from the parent only
     _end_with_parent(parent)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # rq installs its own in work()
