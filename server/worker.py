@@ -1,6 +1,7 @@
 """The rq worker, running every job inside the app context, and outliving Redis."""
 
 import ctypes
+import gc
 import logging
 import multiprocessing
 import os
@@ -11,6 +12,8 @@ from redis.exceptions import ConnectionError as RedisDown
 from redis.exceptions import TimeoutError as RedisSlow
 from rq import Worker
 from rq.serializers import JSONSerializer
+
+from media.photo import load_decoders
 
 from . import jobs
 from .bulletins.jobs import draft_last_month
@@ -33,6 +36,14 @@ class AppWorker(Worker):
         (Redis was down) or whose job was lost is queued again."""
         super().run_maintenance_tasks()
         sweep(self.app)
+
+    def fork_work_horse(self, job, queue):
+        # Every job runs in a fork of this process. A fork's first full garbage collection
+        # walks every object it inherited (a quarter of a million: the app, SQLAlchemy,
+        # Pillow) and so copies the pages they live on: 0.2 s of CPU per job, more than
+        # a photo's decode. Frozen objects are left alone by the collector.
+        gc.freeze()
+        return super().fork_work_horse(job, queue)
 
     def perform_job(self, job, queue, execution):
         with self.app.app_context():
@@ -77,6 +88,7 @@ def run(app, queue_names=jobs.QUEUES, burst: bool = False) -> bool:
             raise RuntimeError("REDIS_URL is unset: there is nothing for a worker to do; "
                                "jobs run in-process")
         queues = [jobs.queue(name) for name in queue_names]
+    load_decoders()
     pause = 1
     while True:
         try:
