@@ -24,6 +24,7 @@ efficiency >= 0.6. Exits 1 when a target is missed.
 
 import argparse
 import io
+import multiprocessing
 import os
 import random
 import re
@@ -47,7 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from scratch_db import create_database, drop_database  # noqa: E402  (bench/ is on the path)
-from soak import BIN, GUNICORN, Service, _answers, _exif, _free_port, _pings  # noqa: E402
+from soak import BIN, GUNICORN, Service, _answers, _exif, _free_port, _pings, _tree  # noqa: E402
 from verbosity import progress  # noqa: E402
 
 from server.demo import data as demo  # noqa: E402
@@ -58,6 +59,7 @@ LOCAL = timezone(timedelta(hours=8))
 TARGETS = {"push": 0.5, "pull": 1.0, "ready": 10.0}  # p95 seconds
 DRAIN_TARGET = 0.6
 PUSHES, PHOTOS = 4, 3
+FIELD_APP_CHUNK = 5 * 1024 * 1024  # bytes per PATCH, as the field app sends (uploads.js)
 
 
 # --- photos ----------------------------------------------------------------------------
@@ -110,7 +112,8 @@ def phone(n: int, account: tuple[str, str], base: str, folder: Path, photos: lis
           timings: Timings, start: threading.Barrier):
     rng = random.Random(n)
     backoff = Backoff(base=0.1, cap=2.0, max_attempts=8, rng=random.Random(n))
-    with Client(base, folder / f"phone{n}.db", backoff=backoff, timeout=60) as client:
+    with Client(base, folder / f"phone{n}.db", backoff=backoff, timeout=60,
+                upload_chunk=FIELD_APP_CHUNK) as client:
         start.wait()  # every phone at once
         timings.time("sign-in", lambda: client.login(*account, f"压测手机{n}"))
         start.wait()  # signed in (once, in the morning); now the day's end, all at once
@@ -139,6 +142,29 @@ def phone(n: int, account: tuple[str, str], base: str, folder: Path, photos: lis
         return client.stats.copy()
 
 
+def phones(numbers: list[int], accounts: list, base: str, folder: Path, photos: list[bytes],
+           start, results):
+    """One process of the load client: these phones, a thread each. Phones spread over
+    several processes, as real phones are apart: in one process their threads would
+    wait for each other's turn at the interpreter, and the latencies measured would be
+    the client's."""
+    timings, stats = Timings(), []
+    with ThreadPoolExecutor(len(numbers)) as pool:
+        runs = {n: pool.submit(phone, n, accounts[n % len(accounts)], base, folder, photos,
+                               timings, start) for n in numbers}
+        for n, run in runs.items():
+            try:
+                stats.append(run.result())
+            except Exception as error:  # counted as an error, the others go on
+                timings.failures.append(f"phone{n}: {type(error).__name__}: {error}")
+    results.put((dict(timings.seconds), timings.uploaded, timings.failures, stats))
+
+
+def _shares(count: int, processes: int) -> list[list[int]]:
+    processes = max(1, min(processes, count))
+    return [list(range(k, count, processes)) for k in range(processes)]
+
+
 def watch_ready(db_url: str, wanted: int, seen: dict, stop: threading.Event):
     """Note when each evidence made after the watch began is first seen ``ready`` or
     ``failed`` (the demo's own evidence is ready already)."""
@@ -154,6 +180,42 @@ def watch_ready(db_url: str, wanted: int, seen: dict, stop: threading.Event):
 
 
 # --- figures ---------------------------------------------------------------------------------
+
+def cpu_now(services: dict, crowd: list) -> dict:
+    """CPU seconds used so far: by each service's process tree (with its reaped children:
+    rq's work horses), by this load client, and by the whole machine (PostgreSQL, Redis
+    and the rest are what remains)."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def used_by(pids) -> float:
+        total = 0
+        for pid in pids:
+            try:  # utime, stime, cutime, cstime follow the state, after the name's ")"
+                fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            except OSError:  # ended meanwhile
+                continue
+            total += sum(int(f) for f in fields[11:15])
+        return total / tick
+    used = {name: used_by(_tree(service.proc.pid)) for name, service in services.items()}
+    running = [p.pid for p in crowd if p.exitcode is None]  # the others are reaped: mine
+    mine = os.times()
+    used["load client"] = (mine.user + mine.system + mine.children_user
+                           + mine.children_system + used_by(running))
+    fields = Path("/proc/stat").read_text().split("\n")[0].split()[1:]
+    busy = sum(int(f) for n, f in enumerate(fields[:8]) if n not in (3, 4))  # not idle, iowait
+    used["machine"] = busy / tick
+    return used
+
+
+def cpu_report(before: dict, after: dict, seconds: float):
+    spent = {name: after[name] - before[name] for name in after}
+    machine = spent.pop("machine")
+    others = machine - sum(spent.values())
+    parts = ", ".join(f"{name} {value:.1f} s" for name, value in spent.items())
+    print(f"cpu in the {seconds:.1f} s from the pull to the last ready: {parts}, "
+          f"PostgreSQL and the rest {others:.1f} s; idle "
+          f"{max(0.0, os.cpu_count() * seconds - machine):.1f} s of {os.cpu_count()} cores")
+
 
 def quantiles(values: list[float]) -> tuple[float, float, float]:
     ordered = sorted(values)
@@ -242,6 +304,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--phones", type=int, default=50)
     parser.add_argument("--photo-mb", type=float, default=7.0)
+    parser.add_argument("--processes", type=int, default=os.cpu_count() * 2,
+                        help="processes of the load client, the phones spread over them")
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--keep", action="store_true", help="keep logs and media")
     parser.add_argument("--verbose", action="store_true")
@@ -277,25 +341,35 @@ def main() -> int:
         say(f"photos of {[len(p) // 1000 for p in photos]} KB; {args.phones} phones go")
         accounts = _accounts()
         timings, seen, stop = Timings(), {}, threading.Event()
+        context = multiprocessing.get_context("fork")
+        results = context.Queue()
         watcher = threading.Thread(target=watch_ready, args=(
             db_url.replace("+psycopg", ""), args.phones * PHOTOS, seen, stop), daemon=True)
         watcher.start()
-        start = threading.Barrier(args.phones)
-        with ThreadPoolExecutor(args.phones) as pool:
-            runs = [pool.submit(phone, n, accounts[n % len(accounts)], base, tmp, photos,
-                                timings, start) for n in range(args.phones)]
-            stats = []
-            for n, run in enumerate(runs):
-                try:
-                    stats.append(run.result())
-                except Exception as error:  # counted as an error, the others go on
-                    timings.failures.append(f"phone{n}: {type(error).__name__}: {error}")
+        start = multiprocessing.Barrier(args.phones + 1)  # the phones, and this process
+        crowd = [context.Process(target=phones, args=(
+            share, accounts, base, tmp, photos, start, results), daemon=True)
+            for share in _shares(args.phones, args.processes)]
+        for process in crowd:
+            process.start()
+        start.wait()  # they sign in
+        start.wait()  # the day's end: every phone pulls, pushes and uploads at once
+        cpu = time.monotonic(), cpu_now(services, crowd)
+        timings, stats = Timings(), []
+        for _ in crowd:
+            seconds, uploaded, failures, phone_stats = results.get()
+            for step, values in seconds.items():
+                timings.seconds[step] += values
+            timings.uploaded.update(uploaded)
+            timings.failures += failures
+            stats += phone_stats
         deadline = time.monotonic() + 300
         while watcher.is_alive() and time.monotonic() < deadline:
             time.sleep(0.2)
         stop.set()
         watcher.join()
         met = report(args, timings, seen, stats, tmp / "worker.log")
+        cpu_report(cpu[1], cpu_now(services, crowd), time.monotonic() - cpu[0])
     finally:
         for service in reversed(services.values()):
             service.stop()
