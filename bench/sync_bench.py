@@ -4,7 +4,7 @@
     .venv/bin/python bench/sync_bench.py [--admin-url postgresql://postgres@127.0.0.1/test]
         [--verbose]
 
-Targets (issue 3): pull <= 2x raw, push <= 3x raw. Prints the figures and the ratios; with
+Targets: pull <= 1.5x raw, push <= 2x raw (issue 14; issue 3 asked for 2x and 3x). Prints the figures and the ratios; with
 --verbose also each round's figures, the progress and the app's line per request.
 """
 
@@ -203,8 +203,8 @@ def main():
             _rounds(f"pull {TOTAL} changes", pull_times, raw_pull_times)
         print(f"PostgreSQL, {BATCH} mutations per push, {TOTAL}+ changes pulled in pages of "
               f"{PAGE}; median of {ROUNDS} rounds, the two sides taking turns")
-        _line(f"push {BATCH} mutations", push_times, raw_push_times, 3.0)
-        _line(f"pull {TOTAL} changes", pull_times, raw_pull_times, 2.0)
+        _line(f"push {BATCH} mutations", push_times, raw_push_times, 2.0)
+        _line(f"pull {TOTAL} changes", pull_times, raw_pull_times, 1.5)
     finally:
         drop_database(args.admin_url, name)
 
