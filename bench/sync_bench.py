@@ -4,8 +4,9 @@
     .venv/bin/python bench/sync_bench.py [--admin-url postgresql://postgres@127.0.0.1/test]
         [--verbose]
 
-Targets: pull <= 1.5x raw, push <= 2x raw (issue 14; issue 3 asked for 2x and 3x). Prints the figures and the ratios; with
---verbose also each round's figures, the progress and the app's line per request.
+Targets: pull <= 1.5x raw, push <= 2x raw (issue 14; issue 3 asked for 2x and 3x).
+Prints the figures and the ratios; with --verbose also each round's figures, the
+progress and the app's line per request.
 """
 
 import argparse
