@@ -1,10 +1,19 @@
-"""The bytes of an upload in progress: its staging file in UPLOAD_DIR (shared by the web
-hosts), the lease that lets one request write at a time, and the running sha256.
+"""The bytes of an upload in progress: its staging file in UPLOAD_DIR, the lease that lets
+one request write at a time, and the running sha256.
 
 A PATCH streams with no transaction open, appending at the offset the database holds.
 What arrived is committed as the new offset every COMMIT_EVERY bytes, so a server killed
 in the middle of a long PATCH keeps what it had received; a lease whose holder died
 with it can be taken at once.
+
+UPLOAD_DIR is either one folder all web hosts share, or each host's own, with the load
+balancer sending every request for one upload to one host (docs/deploy.md). The file is
+made by the first bytes, on the host that receives them. Every staging file, wherever it
+is, holds a prefix of the phone's file: bytes are only ever written at their own offset.
+So a host that holds fewer bytes than the database's offset (its file is gone, or another
+host received the rest and then died, or the balancer moved the upload) can send the
+phone back to what it holds (``rewind``), and the whole file's sha256 is still checked
+on the last byte.
 """
 
 import hashlib
@@ -44,6 +53,55 @@ def staging_path(upload_id: uuid.UUID) -> Path:
     folder = Path(current_app.config["UPLOAD_DIR"])
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"{upload_id}.part"  # ours, never a name a client chose
+
+
+def held(upload_id: uuid.UUID) -> int:
+    """How many bytes of the upload this host's staging file holds (0 without one). Read
+    from an open file: on NFS, opening revalidates the size another host changed."""
+    try:
+        with open(staging_path(upload_id), "rb") as f:
+            return os.fstat(f.fileno()).st_size
+    except FileNotFoundError:
+        return 0
+
+
+def rewind(upload: Upload, have: int) -> bool:
+    """Move the upload's offset back to ``have``, the bytes this host holds, unless a
+    request holds the lease (it may be writing, on another host, bytes this host will
+    never see); a lease of a process of this host that has ended does not count. True
+    when the offset is now at most ``have`` (or the upload no longer receives); False
+    while another request holds the lease. The caller commits.
+
+    A request that outlived its lease and writes on regardless writes into its own
+    host's file; whatever offset it commits, a host never serves bytes it does not hold:
+    its next request rewinds again."""
+    for _attempt in range(3):
+        now = utcnow()
+        free = (Upload.lease.is_(None)) | (Upload.lease_until < now)
+        if _rewind_where(upload.id, have, free):
+            break
+        state, offset, lease, until, holder = db.session.execute(
+            db.select(Upload.state, Upload.offset, Upload.lease, Upload.lease_until,
+                      Upload.lease_holder).where(Upload.id == upload.id)).one()
+        if state != "receiving" or offset <= have:
+            break  # finished, failed, or moved back by another request meanwhile
+        if lease is not None and until >= now:
+            if not _gone(holder):
+                return False
+            if _rewind_where(upload.id, have, Upload.lease == lease):
+                break
+        # else the lease was let go just now: look again
+    else:
+        return False
+    db.session.refresh(upload)
+    return True
+
+
+def _rewind_where(upload_id: uuid.UUID, have: int, condition) -> bool:
+    return bool(db.session.execute(
+        db.update(Upload).where(Upload.id == upload_id, Upload.state == "receiving",
+                                Upload.offset > have, condition)
+        .values(offset=have, lease=None, lease_until=None, lease_holder=None)).rowcount)
 
 
 def take_lease(upload: Upload) -> str:
@@ -128,13 +186,15 @@ def append(upload: Upload, token: str, read, checksum) -> tuple[int, bool]:
     cut short is dropped; without one, whatever arrived before a broken connection is
     kept, and committed every COMMIT_EVERY bytes. The staging file is cut back to the
     offset first, dropping any half-written tail an interrupted request left behind.
-    FileNotFoundError when the staging file is gone.
+    The file is made for bytes at offset 0; FileNotFoundError when it is gone later.
     """
     start = upload.offset
     digest = checksum and hashlib.new(checksum[0])
     whole = _running_hash(upload, start)
     written, broken, flushed, committed, renewed = 0, False, 0, 0, time.monotonic()
-    with open(staging_path(upload.id), "r+b") as f:
+    # The first bytes make the file, on the host that receives them; later ones need it.
+    flags = os.O_RDWR | (os.O_CREAT if start == 0 else 0)
+    with open(os.open(staging_path(upload.id), flags, 0o666), "r+b") as f:
         f.truncate(start)
         f.seek(start)
         while start + written < upload.length:

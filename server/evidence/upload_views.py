@@ -90,20 +90,26 @@ def _find(upload_id: str) -> Upload:
         raise Problem(410, _("Upload failed"), _("Nothing of this upload was kept: the file "
                       "did not match its sha256, or you had stored another file for this "
                       "evidence."))
-    if upload.state == "receiving" and not staging.staging_path(upload.id).exists():
-        _recover(upload)
+    if upload.state == "receiving":
+        have = staging.held(upload.id)
+        if have < upload.offset:
+            _recover(upload, have)
     return upload
 
 
-def _recover(upload: Upload):
-    """Its staging file is gone: complete when its bytes were stored already (the server
-    died between storing and committing), else 410."""
-    recovered = uploads.recover(upload)
+def _recover(upload: Upload, have: int):
+    """This host holds fewer bytes than arrived (its staging file is gone, or another web
+    host with its own UPLOAD_DIR received them): complete when they were stored already
+    (the server died between storing and committing); else back to the bytes held here,
+    so HEAD sends the phone back there; 410 while a request on another host holds the
+    upload, as when that host died under it (the phone makes a new upload)."""
+    outcome = uploads.recover(upload, have)
     db.session.commit()
-    if not recovered:
+    if outcome == "lost" or upload.state == "failed":
         raise Problem(410, _("Upload lost"), _("The bytes of this upload are gone from the "
                       "server; create a new upload."))
-    jobs.queue_pending()
+    if outcome == "complete":
+        jobs.queue_pending()
 
 
 @bp.operation("", "OPTIONS", summary="What this tus server supports", roles=PUBLIC,

@@ -19,7 +19,7 @@ from ..extensions import db
 from ..models import Evidence, Rectification, Upload, utcnow
 from . import ownership
 from .jobs import attach
-from .staging import file_sha256, forget, staging_path
+from .staging import file_sha256, forget, rewind, staging_path
 from .storage import storage
 
 
@@ -37,8 +37,7 @@ def create(user, length: int, meta: dict) -> Upload:
     if stored:
         upload.offset, upload.state, upload.completed_at = length, "complete", now
         upload.storage_key = stored
-    else:
-        staging_path(upload.id).touch(exist_ok=False)
+    # No staging file yet: the first bytes make it, on the web host that receives them.
     db.session.add(upload)
     db.session.flush()
     return upload
@@ -77,17 +76,22 @@ def finish(upload: Upload) -> str:
     return "complete"
 
 
-def recover(upload: Upload) -> bool:
-    """The staging file of an unfinished upload is gone. When its verified bytes were
-    stored already (the server died after storing them, before the commit) the upload
-    completes and meets its record; otherwise it failed."""
+def recover(upload: Upload, have: int) -> str:
+    """This host holds ``have`` bytes of an unfinished upload, fewer than its offset: its
+    staging file is gone, or shorter (another web host, with its own UPLOAD_DIR, took
+    the rest). "complete" when its verified bytes were stored already (a server died
+    after storing them, before the commit): it meets its record. Else "rewound": the
+    offset goes back to ``have`` and the phone sends the rest again here. "lost" when a
+    request, on another host, holds the upload: it failed, the phone starts anew."""
     key = original_key(upload.evidence_id, upload.user_id)
     store = storage()
-    if not (store.exists(key) and _stored_sha256(store, key) == upload.sha256):
-        upload.state, upload.offset = "failed", 0
-        return False
-    _complete(upload, key)
-    return True
+    if store.exists(key) and _stored_sha256(store, key) == upload.sha256:
+        _complete(upload, key)
+        return "complete"
+    if rewind(upload, have):
+        return "rewound"
+    upload.state, upload.offset = "failed", 0
+    return "lost"
 
 
 def _complete(upload: Upload, key: str):

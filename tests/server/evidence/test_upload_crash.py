@@ -126,7 +126,9 @@ def db_upload(location):
     return db.session.get(Upload, uuid.UUID(location.rsplit("/", 1)[1]))
 
 
-def test_an_upload_whose_staging_file_is_gone_is_410_not_a_server_error(uploader, blob):
+def test_an_upload_whose_staging_file_is_gone_starts_again_from_zero(uploader, blob):
+    """Not a server error, nor a dead upload: HEAD sends the phone back to the bytes the
+    server still holds (none), and the same upload completes."""
     from server.evidence.staging import staging_path
 
     up = uploader()
@@ -134,8 +136,11 @@ def test_an_upload_whose_staging_file_is_gone_is_410_not_a_server_error(uploader
     up.patch(location, blob[:1000], 0)
     upload = db_upload(location)
     staging_path(upload.id).unlink()
-    assert up.head(location).status_code == 410
-    up.patch(location, blob[1000:], 1000, status=410)
+    head = up.head(location)
+    assert head.status_code == 200 and head.headers["Upload-Offset"] == "0"
+    up.patch(location, blob[1000:], 1000, status=409)
+    assert up.patch(location, blob, 0).headers["Upload-Offset"] == str(len(blob))
+    assert db_upload(location).state == "complete"
 
 
 def test_bytes_stored_before_a_crash_complete_the_upload_when_its_file_is_gone(uploader,
