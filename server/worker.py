@@ -6,11 +6,14 @@ import logging
 import multiprocessing
 import os
 import signal
+import socket
 import time
 
 from redis.exceptions import ConnectionError as RedisDown
 from redis.exceptions import TimeoutError as RedisSlow
-from rq import Worker
+from rq import Queue, SimpleWorker, Worker
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
 from media.photo import load_decoders
@@ -26,8 +29,16 @@ LONGEST_PAUSE = 30  # seconds between tries while Redis is away
 PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
-class AppWorker(Worker):
-    """A worker whose work horses run jobs with the app's context pushed."""
+class AppWorker(SimpleWorker):
+    """A worker that runs each job itself, with the app's context pushed.
+
+    rq's default worker forks a work horse for every job. Measured with
+    bench/load_bench.py, a photo's job cost 0.3 s of CPU that way and 0.2 s here: a fork
+    copies each page its job touches (reference counts are writes), and what a process
+    learns (SQLAlchemy's compiled statements, its database connection) dies with each
+    horse. A worker process that dies in a job (the OOM killer, a crash in a decoder) is
+    started again by ``run_many`` or systemd, and the job it held is retried at once by
+    the next sweep of this host (``retry_orphans``)."""
 
     app = None
 
@@ -37,30 +48,66 @@ class AppWorker(Worker):
         super().run_maintenance_tasks()
         sweep(self.app)
 
-    def fork_work_horse(self, job, queue):
-        # Every job runs in a fork of this process. A fork's first full garbage collection
-        # walks every object it inherited (a quarter of a million: the app, SQLAlchemy,
-        # Pillow) and so copies the pages they live on: 0.2 s of CPU per job, more than
-        # a photo's decode. Frozen objects are left alone by the collector.
-        gc.freeze()
-        return super().fork_work_horse(job, queue)
-
     def perform_job(self, job, queue, execution):
         with self.app.app_context():
-            # The horse is a fork: pooled connections belong to the parent.
-            db.engine.dispose(close=False)
             try:
                 return super().perform_job(job, queue, execution)
             finally:
                 db.session.remove()
 
 
+def retry_orphans(connection) -> int:
+    """Retry (or fail, when no retry is left) the jobs that dead worker processes of this
+    host were running, and forget those workers; how many jobs. rq itself would wait for
+    such a job's timeout (ten minutes for media) before calling it abandoned. Worker
+    processes are told apart by host name and pid: every host needs a name of its own."""
+    host, retried = socket.gethostname(), 0
+    for worker in Worker.all(connection=connection, serializer=JSONSerializer):
+        if worker.hostname != host or not worker.pid or _alive(worker.pid):
+            continue
+        execution = worker.execution
+        try:
+            job = execution and Job.fetch(execution.job_id, connection=connection,
+                                          serializer=JSONSerializer)
+        except NoSuchJobError:  # expired meanwhile
+            job = None
+        if job and job.get_status(refresh=False) == JobStatus.STARTED:
+            log.warning("worker %s (pid %s) died running %s: retried or failed now",
+                        worker.name, worker.pid, job.id)
+            worker.handle_job_failure(job, Queue(job.origin, connection=connection,
+                                                 serializer=JSONSerializer),
+                                      exc_string="its worker process died",
+                                      execution=execution)
+            retried += 1
+        worker.register_death()
+    return retried
+
+
+def _alive(pid: int) -> bool:
+    """Whether the process runs on this host (a zombie does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rpartition(")")[2].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
 def sweep(app):
-    """Every few minutes on every worker: queue what waits, mark cases gone overdue (a
-    case is marked once; several workers at once skip each other's rows), and draft last
-    month's bulletin if nobody has."""
+    """Every few minutes on every worker, and when it starts: retry the jobs of this
+    host's dead worker processes, queue what waits, mark cases gone overdue (a case is
+    marked once; several workers at once skip each other's rows), and draft last month's
+    bulletin if nobody has."""
     with app.app_context():
         try:
+            connection = jobs.connection()
+            if connection is not None:
+                retry_orphans(connection)
             requeue()
             escalate()
             draft_last_month()
@@ -89,6 +136,7 @@ def run(app, queue_names=jobs.QUEUES, burst: bool = False) -> bool:
                                "jobs run in-process")
         queues = [jobs.queue(name) for name in queue_names]
     load_decoders()
+    gc.freeze()  # what start-up made lives as long as the process: the collector skips it
     pause = 1
     while True:
         try:
