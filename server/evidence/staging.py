@@ -55,42 +55,47 @@ def staging_path(upload_id: uuid.UUID) -> Path:
     return folder / f"{upload_id}.part"  # ours, never a name a client chose
 
 
-def held(upload_id: uuid.UUID) -> int:
-    """How many bytes of the upload this host's staging file holds (0 without one). Read
-    from an open file: on NFS, opening revalidates the size another host changed."""
+def held(upload_id: uuid.UUID) -> int | None:
+    """How many bytes of the upload this host's staging file holds; None without one.
+    Read from an open file: on NFS, opening revalidates a size another host changed."""
     try:
         with open(staging_path(upload_id), "rb") as f:
             return os.fstat(f.fileno()).st_size
     except FileNotFoundError:
-        return 0
+        return None
+
+
+def held_elsewhere(upload: Upload) -> bool:
+    """Whether, as the upload's row was read, a request of another host holds its lease."""
+    return (upload.lease is not None and upload.lease_until >= utcnow()
+            and _elsewhere(upload.lease_holder))
 
 
 def rewind(upload: Upload, have: int) -> bool:
-    """Move the upload's offset back to ``have``, the bytes this host holds, unless a
-    request holds the lease (it may be writing, on another host, bytes this host will
-    never see); a lease of a process of this host that has ended does not count. True
-    when the offset is now at most ``have`` (or the upload no longer receives); False
-    while another request holds the lease. The caller commits.
+    """Bring the upload's offset back to ``have``, the bytes this host holds, when it is
+    beyond them. False, changing nothing, while a request of another host holds the
+    lease: it may be writing there bytes this host will never see, or its host died
+    under it (the lease outlives it by up to LEASE); this host cannot go on with the
+    upload either way. A lease of a dead process of this host does not count; a live
+    one of this host is left to its request. The caller commits.
 
     A request that outlived its lease and writes on regardless writes into its own
-    host's file; whatever offset it commits, a host never serves bytes it does not hold:
-    its next request rewinds again."""
+    host's file; whatever offset it commits, no host serves bytes it does not hold: its
+    next request rewinds again."""
     for _attempt in range(3):
         now = utcnow()
-        free = (Upload.lease.is_(None)) | (Upload.lease_until < now)
-        if _rewind_where(upload.id, have, free):
+        if _rewind_where(upload.id, have, (Upload.lease.is_(None)) | (Upload.lease_until < now)):
             break
         state, offset, lease, until, holder = db.session.execute(
             db.select(Upload.state, Upload.offset, Upload.lease, Upload.lease_until,
                       Upload.lease_holder).where(Upload.id == upload.id)).one()
-        if state != "receiving" or offset <= have:
-            break  # finished, failed, or moved back by another request meanwhile
-        if lease is not None and until >= now:
-            if not _gone(holder):
-                return False
-            if _rewind_where(upload.id, have, Upload.lease == lease):
-                break
-        # else the lease was let go just now: look again
+        leased = lease is not None and until >= now
+        if state == "receiving" and leased and _elsewhere(holder):
+            return False
+        if state != "receiving" or offset <= have or (leased and not _gone(holder)):
+            break  # done, or failed; moved back meanwhile; a request of this host writes
+        if leased and _rewind_where(upload.id, have, Upload.lease == lease):
+            break  # the lease of a dead process of this host
     else:
         return False
     db.session.refresh(upload)
@@ -102,6 +107,11 @@ def _rewind_where(upload_id: uuid.UUID, have: int, condition) -> bool:
         db.update(Upload).where(Upload.id == upload_id, Upload.state == "receiving",
                                 Upload.offset > have, condition)
         .values(offset=have, lease=None, lease_until=None, lease_holder=None)).rowcount)
+
+
+def _elsewhere(holder: str | None) -> bool:
+    """Whether a lease's holder ("host pid") is a process of another host."""
+    return (holder or "").rpartition(" ")[0] != HOLDER.rpartition(" ")[0]
 
 
 def take_lease(upload: Upload) -> str:

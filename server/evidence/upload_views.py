@@ -92,7 +92,9 @@ def _find(upload_id: str) -> Upload:
                       "evidence."))
     if upload.state == "receiving":
         have = staging.held(upload.id)
-        if have < upload.offset:
+        if have is None and (upload.offset or staging.held_elsewhere(upload)):
+            _recover(upload, 0)  # none of its bytes here, or a request elsewhere has them
+        elif have is not None and have < upload.offset:
             _recover(upload, have)
     return upload
 
@@ -101,8 +103,9 @@ def _recover(upload: Upload, have: int):
     """This host holds fewer bytes than arrived (its staging file is gone, or another web
     host with its own UPLOAD_DIR received them): complete when they were stored already
     (the server died between storing and committing); else back to the bytes held here,
-    so HEAD sends the phone back there; 410 while a request on another host holds the
-    upload, as when that host died under it (the phone makes a new upload)."""
+    so HEAD sends the phone back there. 410 while a request of another host holds the
+    upload: behind a balancer that sends each upload to one host, this request came here
+    because that host is gone (the phone makes a new upload)."""
     outcome = uploads.recover(upload, have)
     db.session.commit()
     if outcome == "lost" or upload.state == "failed":

@@ -141,24 +141,38 @@ def _lease(location: str, holder: str, seconds: float):
     db.session.commit()
 
 
+@pytest.mark.parametrize("sent", [0, 100_000])
 def test_while_a_request_of_another_host_holds_the_upload_it_is_lost_and_sent_anew(
-        app, uploader, host_b, blob):
-    """A PATCH on host A holds the lease (A died under it, or still writes): B cannot
-    know which, nor see A's bytes. 410: the phone makes a new upload, which completes;
-    nothing is lost."""
+        app, uploader, host_b, blob, sent):
+    """A PATCH on host A holds the lease (A died under it, or still writes): B has none
+    of the bytes A has, or is receiving. 410 at once rather than 423 until the dead
+    host's lease runs out: the phone makes a new upload, which completes; nothing is
+    lost."""
     up = uploader()
     evidence_id = uuid.uuid4()
     location = _path(up.create(blob, evidence_id).headers["Location"])
-    up.patch(location, blob[:100_000], 0)
+    if sent:
+        up.patch(location, blob[:sent], 0)
     _lease(location, "web-a.internal 4242", 60)
     b = host_b(up)
     assert b.head(location).status_code == 410
-    b.patch(location, blob[100_000:], 100_000, status=410)
+    b.patch(location, blob[sent:], sent, status=410)
     assert _upload(location).state == "failed"
     again = _path(b.create(blob, evidence_id).headers["Location"])
     assert b.patch(again, blob, 0).headers["Upload-Offset"] == str(len(blob))
     upload = _upload(again)
     assert upload.state == "complete" and _stored(app, upload) == blob
+
+
+def test_a_request_of_this_host_that_holds_the_upload_is_waited_for(uploader, blob):
+    """The same host (or a shared UPLOAD_DIR): the other request is alive and writes, so
+    423 as ever, not lost."""
+    up = uploader()
+    location = _path(up.create(blob).headers["Location"])
+    _lease(location, staging.HOLDER, 60)  # this very process: alive
+    assert up.head(location).headers["Upload-Offset"] == "0"
+    up.patch(location, blob, 0, status=423)
+    assert _upload(location).state == "receiving"
 
 
 def _dead_pid() -> int:
