@@ -1,6 +1,6 @@
 """Load benchmark (issue 14): fifty phones syncing at once at the end of the working day.
 
-    .venv/bin/python bench/load_bench.py [--phones 50] [--photo-mb 7] [--verbose]
+    .venv/bin/python bench/load_bench.py [--phones 50] [--photo-mb 7] [--hosts 1] [--verbose]
 
 One command. It starts the production set-up the README describes on this host: a
 scratch PostgreSQL database (``manage.py init-db``, the demo bureau from ``manage.py
@@ -20,6 +20,10 @@ of the media jobs' own CPU time (each job logs it) over (cores x the time from t
 upload's end to the last ``ready``). Targets (issue 14, 50 phones, this 2-core machine):
 no errors; push p95 <= 500 ms; first pull p95 <= 1 s; ready p95 <= 10 s; drain
 efficiency >= 0.6. Exits 1 when a target is missed.
+
+``--hosts 2`` runs the same load across hosts: two web hosts and two worker hosts behind
+nginx, sharing only PostgreSQL, Redis and an S3 store, while one web and one worker host
+are killed -9 in the middle (bench/cluster_bench.py tells how).
 """
 
 import argparse
@@ -227,14 +231,17 @@ def quantiles(values: list[float]) -> tuple[float, float, float]:
     return statistics.median(ordered), at(0.95), ordered[-1]
 
 
-def job_cpu(worker_log: Path) -> tuple[float, int]:
-    """The media jobs' own CPU seconds, and how many jobs, from the worker's log."""
-    found = re.findall(r"media job \S+: ready in [\d.]+ s, ([\d.]+) s cpu",
-                       worker_log.read_text(errors="replace"))
+def job_cpu(worker_logs: list[Path]) -> tuple[float, int]:
+    """The media jobs' own CPU seconds, and how many jobs, from the workers' logs."""
+    found = [cpu for log in worker_logs for cpu in re.findall(
+        r"media job \S+: ready in [\d.]+ s, ([\d.]+) s cpu", log.read_text(errors="replace"))]
     return sum(float(cpu) for cpu in found), len(found)
 
 
-def report(args, timings: Timings, seen: dict, stats: list, worker_log: Path) -> bool:
+def report(args, timings: Timings, seen: dict, stats: list, worker_logs: list[Path],
+           retries_expected: bool = False) -> bool:
+    """Print the figures; whether every target was met. ``retries_expected``: requests
+    retried count as no error (servers were killed on purpose)."""
     print(f"load: {args.phones} phones, each: sign in; then together: pull, {PUSHES} "
           f"pushes, {PHOTOS} photos of {args.photo_mb} MB; gunicorn {' '.join(GUNICORN)}; "
           f"`manage.py worker` as started by default; {os.cpu_count()} cores")
@@ -257,13 +264,14 @@ def report(args, timings: Timings, seen: dict, stats: list, worker_log: Path) ->
     retries = sum(s.get("retries", 0) for s in stats)
     not_ready = len(timings.uploaded) - sum(1 for e in timings.uploaded
                                             if seen.get(e, (0, ""))[1] == "ready")
-    errors = retries + len(timings.failures) + not_ready
-    print(f"errors: {errors} (retried requests {retries}, failed steps "
-          f"{len(timings.failures)}, photos not ready {not_ready})")
+    errors = (0 if retries_expected else retries) + len(timings.failures) + not_ready
+    print(f"errors: {errors} (retried requests {retries}"
+          + (", expected: servers were killed" if retries_expected else "")
+          + f", failed steps {len(timings.failures)}, photos not ready {not_ready})")
     for failure in timings.failures[:10]:
         print("  " + failure)
     met &= errors == 0
-    cpu, jobs = job_cpu(worker_log)
+    cpu, jobs = job_cpu(worker_logs)
     if timings.uploaded and seen:
         span = max(t for t, _state in seen.values()) - min(timings.uploaded.values())
         drain = cpu / (os.cpu_count() * span)
@@ -300,29 +308,89 @@ def _accounts() -> list[tuple[str, str]]:
             if role in ("inspector", "supervisor")]
 
 
-def main() -> int:
+class Run:
+    """What the phones measured (``timings``, ``seen``: evidence id -> when it was first
+    seen ready or failed, and its state; ``stats``: each phone's counters), the CPU used
+    when they began, and their processes."""
+
+    def __init__(self, timings, seen, stats, cpu, crowd):
+        self.timings, self.seen, self.stats, self.cpu, self.crowd = (
+            timings, seen, stats, cpu, crowd)
+
+
+def drive(args, base: str, db_url: str, tmp: Path, services: dict, say,
+          ready_wait: float = 300) -> Run:
+    """The phones against ``base``: made, signed in together, then all at once the day's
+    end; then wait (at most ``ready_wait`` seconds) for their photos' evidence to be
+    ready."""
+    say("making photos")
+    photos = base_photos(6, args.photo_mb, random.Random(1))
+    say(f"photos of {[len(p) // 1000 for p in photos]} KB; {args.phones} phones go")
+    accounts = _accounts()
+    seen, stop = {}, threading.Event()
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    watcher = threading.Thread(target=watch_ready, args=(
+        db_url.replace("+psycopg", ""), args.phones * PHOTOS, seen, stop), daemon=True)
+    watcher.start()
+    start = multiprocessing.Barrier(args.phones + 1)  # the phones, and this process
+    crowd = [context.Process(target=phones, args=(
+        share, accounts, base, tmp, photos, start, results), daemon=True)
+        for share in _shares(args.phones, args.processes)]
+    for process in crowd:
+        process.start()
+    start.wait()  # they sign in
+    start.wait()  # the day's end: every phone pulls, pushes and uploads at once
+    cpu = time.monotonic(), cpu_now(services, crowd)
+    timings, stats = Timings(), []
+    for _ in crowd:
+        seconds, uploaded, failures, phone_stats = results.get()
+        for step, values in seconds.items():
+            timings.seconds[step] += values
+        timings.uploaded.update(uploaded)
+        timings.failures += failures
+        stats += phone_stats
+    deadline = time.monotonic() + ready_wait
+    while watcher.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    stop.set()
+    watcher.join()
+    return Run(timings, seen, stats, cpu, crowd)
+
+
+def parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--phones", type=int, default=50)
     parser.add_argument("--photo-mb", type=float, default=7.0)
     parser.add_argument("--processes", type=int, default=os.cpu_count() * 2,
                         help="processes of the load client, the phones spread over them")
+    parser.add_argument("--hosts", type=int, choices=(1, 2), default=1,
+                        help="2: two web and two worker hosts behind nginx, with S3 "
+                        "(bench/cluster_bench.py)")
+    parser.add_argument("--no-kills", action="store_true",
+                        help="with --hosts 2: kill no host in the middle of the run")
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--keep", action="store_true", help="keep logs and media")
     parser.add_argument("--verbose", action="store_true")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> int:
+    args = parse()
+    if args.hosts == 2:
+        import cluster_bench  # it builds on this module
+
+        return cluster_bench.run(args)
     say = progress(args.verbose)
     tmp = Path(tempfile.mkdtemp(prefix="mingcha-load-"))
     name, db_url = create_database(args.admin_url)
-    services = {}
+    services, met = {}, False
     try:
         redis_port, web_port = _free_port(), _free_port()
         redis_url = f"redis://127.0.0.1:{redis_port}/0"
         env = _env(tmp, db_url, redis_url)
         (tmp / "redis").mkdir()
-        services["redis"] = Service("redis", [
-            "redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
-            "--appendonly", "no", "--dir", str(tmp / "redis"), "--loglevel", "warning"],
-            tmp / "redis.log", env, ready=lambda: _pings(redis_url))
+        services["redis"] = redis_service(redis_port, redis_url, tmp, env)
         services["redis"].start()
         say(f"scratch database {name}: init-db, demo")
         _manage(env, "init-db")
@@ -336,40 +404,9 @@ def main() -> int:
                                      tmp / "worker.log", env)
         services["web"].start()
         services["worker"].start()
-        say("making photos")
-        photos = base_photos(6, args.photo_mb, random.Random(1))
-        say(f"photos of {[len(p) // 1000 for p in photos]} KB; {args.phones} phones go")
-        accounts = _accounts()
-        timings, seen, stop = Timings(), {}, threading.Event()
-        context = multiprocessing.get_context("fork")
-        results = context.Queue()
-        watcher = threading.Thread(target=watch_ready, args=(
-            db_url.replace("+psycopg", ""), args.phones * PHOTOS, seen, stop), daemon=True)
-        watcher.start()
-        start = multiprocessing.Barrier(args.phones + 1)  # the phones, and this process
-        crowd = [context.Process(target=phones, args=(
-            share, accounts, base, tmp, photos, start, results), daemon=True)
-            for share in _shares(args.phones, args.processes)]
-        for process in crowd:
-            process.start()
-        start.wait()  # they sign in
-        start.wait()  # the day's end: every phone pulls, pushes and uploads at once
-        cpu = time.monotonic(), cpu_now(services, crowd)
-        timings, stats = Timings(), []
-        for _ in crowd:
-            seconds, uploaded, failures, phone_stats = results.get()
-            for step, values in seconds.items():
-                timings.seconds[step] += values
-            timings.uploaded.update(uploaded)
-            timings.failures += failures
-            stats += phone_stats
-        deadline = time.monotonic() + 300
-        while watcher.is_alive() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        stop.set()
-        watcher.join()
-        met = report(args, timings, seen, stats, tmp / "worker.log")
-        cpu_report(cpu[1], cpu_now(services, crowd), time.monotonic() - cpu[0])
+        run = drive(args, base, db_url, tmp, services, say)
+        met = report(args, run.timings, run.seen, run.stats, [tmp / "worker.log"])
+        cpu_report(run.cpu[1], cpu_now(services, run.crowd), time.monotonic() - run.cpu[0])
     finally:
         for service in reversed(services.values()):
             service.stop()
@@ -379,6 +416,14 @@ def main() -> int:
             shutil.rmtree(tmp, ignore_errors=True)
         drop_database(args.admin_url, name)
     return 0 if met else 1
+
+
+def redis_service(port: int, url: str, tmp: Path, env: dict) -> Service:
+    """A redis-server of the benchmark's own on a loopback port, keeping nothing."""
+    return Service("redis", [
+        "redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+        "--appendonly", "no", "--dir", str(tmp / "redis"), "--loglevel", "warning"],
+        tmp / "redis.log", env, ready=lambda: _pings(url))
 
 
 if __name__ == "__main__":
