@@ -77,6 +77,7 @@ bench: install services
 	$(BIN)/python bench/field_bench.py
 	$(BIN)/python bench/bulletin_bench.py
 	$(BIN)/python bench/load_bench.py
+	$(BIN)/python bench/load_bench.py --hosts 2
 
 # Issue 9, point 16: 50 phones on a faulty network while gunicorn, the worker and Redis die.
 soak: install services
