@@ -150,6 +150,9 @@ http {{
         hash $mingcha_key consistent;
 {servers}
         keepalive 32;
+        # Below gunicorn's own 2 s (--keep-alive): a connection gunicorn has closed is
+        # never reused, which answers the request with a reset and counts as a failure.
+        keepalive_timeout 1s;
     }}
 
     server {{
@@ -188,8 +191,8 @@ http {{
 
 
 def nginx_conf(folder: Path, port: int, web_port: int) -> str:
-    servers = "\n".join(f"        server {address}:{web_port} max_fails=1 fail_timeout=5s;"
-                        for address in WEB.values())
+    servers = "\n".join(f"        server {address}:{web_port} max_fails=3 fail_timeout=30s;"
+                        for address in WEB.values())  # as docs/deploy.md
     # Run as root, nginx's workers would become "nobody", who may not enter this folder.
     user = f"user {pwd.getpwuid(os.geteuid()).pw_name};\n" if os.geteuid() == 0 else ""
     return NGINX.format(dir=folder, port=port, servers=servers, user=user)
