@@ -140,8 +140,14 @@ def run(app, queue_names=jobs.QUEUES, burst: bool = False) -> bool:
     pause = 1
     while True:
         try:
+            # An idle rq worker waits for a job up to worker_ttl - 15 s (405 s by default)
+            # before it looks at anything else: the sweep, and taking over the scheduler
+            # (which moves retried jobs back to their queue) from a worker that died.
+            # Waiting SWEEP_SECONDS at most, an idle worker does both on time.
+            sweep_seconds = app.config["SWEEP_SECONDS"]
             worker = AppWorker(queues, connection=connection, serializer=JSONSerializer,
-                               maintenance_interval=app.config["SWEEP_SECONDS"])
+                               maintenance_interval=sweep_seconds,
+                               worker_ttl=sweep_seconds + 15)
             worker.app, pause = app, 1  # Redis answered
             sweep(app)  # at start too: a restarted worker picks up what waited
             return worker.work(burst=burst, with_scheduler=True)

@@ -86,6 +86,38 @@ def test_redis_down_at_upload_loses_nothing_and_the_sweeper_queues_it(
     assert _evidence(evidence_id).state == "ready"
 
 
+def test_an_idle_worker_sweeps_every_sweep_seconds(redis_app, client, make, uploader):
+    """Evidence left waiting while the worker has nothing to do (Redis was down when its
+    upload ended) is picked up within a few SWEEP_SECONDS, not at rq's next wake-up."""
+    import time
+
+    from rq import Worker
+
+    env = _env(redis_app) | {"SWEEP_SECONDS": "2"}
+    worker = subprocess.Popen([sys.executable, "manage.py", "worker", "--processes", "1"],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        redis = Redis.from_url(REDIS_URL)
+        deadline = time.monotonic() + 60
+        while not any(w.get_state() == "idle" for w in Worker.all(connection=redis)):
+            assert time.monotonic() < deadline and worker.poll() is None, "no idle worker"
+            time.sleep(0.2)
+        redis_app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"  # down at the upload
+        evidence_id = _uploaded(client, make, uploader)
+        redis_app.extensions.pop("redis", None)
+        redis_app.config["REDIS_URL"] = REDIS_URL
+        deadline = time.monotonic() + 30
+        while _evidence(evidence_id).state != "ready" and time.monotonic() < deadline:
+            db.session.rollback()
+            time.sleep(0.5)
+        assert _evidence(evidence_id).state == "ready"
+    finally:
+        worker.terminate()
+        _out, err = worker.communicate(timeout=60)
+    assert "Traceback" not in err, err[-3000:]
+
+
 def _kill_worker_when_ffmpeg_runs(deadline_s=120) -> bool:
     """SIGKILL the worker process running the job (ffmpeg's parent) while it transcodes,
     as the OOM killer would; ffmpeg goes too."""
