@@ -38,13 +38,6 @@ _UPRIGHT = {
 pillow_heif.register_heif_opener(thumbnails=False)
 
 
-def load_decoders() -> None:
-    """Import Pillow's format plugins and its EXIF reader now rather than at the first
-    photo: a worker calls this once, and every job's fork inherits them."""
-    Image.init()
-    Image.Exif().load(b"")  # imports TiffImagePlugin, which reads EXIF
-
-
 def ingest_photo(
     path: str | Path, sizes: Iterable[int] = DERIVATIVE_SIZES, *, max_pixels=DEFAULT_MAX_PIXELS
 ) -> dict:

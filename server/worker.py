@@ -16,13 +16,12 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
-from media.photo import load_decoders
-
 from . import jobs
 from .bulletins.jobs import draft_last_month
 from .cases.services import escalate
 from .evidence.jobs import requeue
 from .extensions import db
+from .processes import ended
 
 log = logging.getLogger(__name__)
 LONGEST_PAUSE = 30  # seconds between tries while Redis is away
@@ -63,7 +62,7 @@ def retry_orphans(connection) -> int:
     processes are told apart by host name and pid: every host needs a name of its own."""
     host, retried = socket.gethostname(), 0
     for worker in Worker.all(connection=connection, serializer=JSONSerializer):
-        if worker.hostname != host or not worker.pid or _alive(worker.pid):
+        if worker.hostname != host or not worker.pid or not ended(worker.pid):
             continue
         execution = worker.execution
         try:
@@ -81,21 +80,6 @@ def retry_orphans(connection) -> int:
             retried += 1
         worker.register_death()
     return retried
-
-
-def _alive(pid: int) -> bool:
-    """Whether the process runs on this host (a zombie does not)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's
-        return True
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rpartition(")")[2].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
 
 
 def sweep(app):
@@ -135,7 +119,6 @@ def run(app, queue_names=jobs.QUEUES, burst: bool = False) -> bool:
             raise RuntimeError("REDIS_URL is unset: there is nothing for a worker to do; "
                                "jobs run in-process")
         queues = [jobs.queue(name) for name in queue_names]
-    load_decoders()
     gc.freeze()  # what start-up made lives as long as the process: the collector skips it
     pause = 1
     while True:

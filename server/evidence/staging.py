@@ -31,6 +31,7 @@ from flask_babel import gettext as _
 from ..errors import Problem
 from ..extensions import db
 from ..models import Upload, utcnow
+from ..processes import ended
 
 CHUNK = 1024 * 1024
 # Hand what arrived to the disk every 8 MiB: fewer dirty pages held, a short final fsync
@@ -141,19 +142,7 @@ def _gone(holder: str | None) -> bool:
     """Whether the lease's holder was a process of this host that has ended (killed).
     A holder on another host keeps its lease until it expires."""
     host, _sep, pid = (holder or "").rpartition(" ")
-    if host != HOLDER.rpartition(" ")[0] or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:  # alive, someone else's
-        return False
-    try:  # a killed child not yet reaped by its parent is a zombie: gone too
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rpartition(")")[2].split()[0] == "Z"
-    except (OSError, IndexError):
-        return False
+    return host == HOLDER.rpartition(" ")[0] and pid.isdigit() and ended(int(pid))
 
 
 def release_lease(upload_id: uuid.UUID, token: str):
