@@ -58,10 +58,11 @@ serve: install
 worker: install
 	$(BIN)/python manage.py worker
 
-# The field app's unit tests (Vitest), then everything else (pytest, browsers included).
+# The field app's unit tests (Vitest), then everything else (pytest, browsers included),
+# one pytest process per core.
 test: install services
 	npm test --prefix field
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 # Issue 9, point 15: the media library fed FUZZ_EXAMPLES damaged, truncated and hostile
 # files (`make test` runs a few hundred); prints the cases, time and peak memory.

@@ -22,7 +22,10 @@ from server import create_app
 from server.extensions import db
 
 ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# Each pytest-xdist worker (gw0, gw1…) has a Redis database of its own, counting down
+# from 15: tests empty theirs and look for the workers registered in it.
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:])
+REDIS_URL = os.environ.get("TEST_REDIS_URL", f"redis://127.0.0.1:6379/{15 - _WORKER}")
 PASSWORD = "correct-horse-42"
 BACKENDS = ["sqlite", "postgresql"]
 
