@@ -13,6 +13,7 @@ from flask import current_app, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import validate_csrf
+from sqlalchemy.orm import joinedload
 from wtforms.validators import ValidationError
 
 from .errors import Problem
@@ -52,6 +53,7 @@ def device_for_token(token: str) -> Device | None:
     device = db.session.scalar(
         db.select(Device).where(Device.token_hash == hash_token(token),
                                 Device.revoked_at.is_(None))
+        .options(joinedload(Device.user))  # one round trip for both, on every API call
     )
     if device is None or not device.user.active:
         return None

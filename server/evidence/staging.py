@@ -115,27 +115,32 @@ def _elsewhere(holder: str | None) -> bool:
     return (holder or "").rpartition(" ")[0] != HOLDER.rpartition(" ")[0]
 
 
-def take_lease(upload: Upload) -> str:
-    """Claim the upload for this request, or 423 while another request holds it. A lease
-    held by a process of this host that no longer runs is taken at once."""
+def take_lease(upload: Upload) -> tuple[str, int]:
+    """Claim the upload for this request: (the lease's token, the upload's offset as it
+    was claimed), or 423 while another request holds it. A lease held by a process of
+    this host that no longer runs is taken at once."""
     token, now = secrets.token_hex(16), utcnow()
     mine = {"lease": token, "lease_until": now + LEASE, "lease_holder": HOLDER}
-    claimed = db.session.execute(
-        db.update(Upload).where(Upload.id == upload.id,
-                                (Upload.lease.is_(None)) | (Upload.lease_until < now))
-        .values(**mine)).rowcount
-    if not claimed:
+    offset = _claim(upload.id, (Upload.lease.is_(None)) | (Upload.lease_until < now), mine)
+    if offset is None:
         lease, holder = db.session.execute(db.select(Upload.lease, Upload.lease_holder)
                                            .where(Upload.id == upload.id)).one()
         if _gone(holder):
-            claimed = db.session.execute(db.update(Upload).where(
-                Upload.id == upload.id, Upload.lease == lease).values(**mine)).rowcount
+            offset = _claim(upload.id, Upload.lease == lease, mine)
     db.session.commit()
-    if not claimed:
+    if offset is None:
         raise Problem(423, _("Upload busy"), _("Another request is writing to this upload; "
                                                "retry after it ends."),
                       headers={"Retry-After": "5"})
-    return token
+    return token, offset
+
+
+def _claim(upload_id: uuid.UUID, condition, lease: dict) -> int | None:
+    """Set the lease where ``condition`` holds; the offset then, None when it did not."""
+    return db.session.execute(
+        db.update(Upload).where(Upload.id == upload_id, condition).values(**lease)
+        .returning(Upload.offset), execution_options={"synchronize_session": False}
+    ).scalar()
 
 
 def _gone(holder: str | None) -> bool:
@@ -149,6 +154,17 @@ def release_lease(upload_id: uuid.UUID, token: str):
     db.session.execute(db.update(Upload).where(Upload.id == upload_id, Upload.lease == token)
                        .values(lease=None, lease_until=None, lease_holder=None))
     db.session.commit()
+
+
+def settle(upload_id: uuid.UUID, token: str, offset: int):
+    """Commit the new offset and end the lease in one statement: whoever sees the offset
+    may write at it at once. 409 when another request took the upload over meanwhile."""
+    held = db.session.execute(
+        db.update(Upload).where(Upload.id == upload_id, Upload.lease == token)
+        .values(offset=offset, lease=None, lease_until=None, lease_holder=None)).rowcount
+    db.session.commit()
+    if not held:
+        raise _taken_over()
 
 
 def _hold(upload_id: uuid.UUID, token: str, renewed: float, offset: int | None = None
@@ -165,9 +181,13 @@ def _hold(upload_id: uuid.UUID, token: str, renewed: float, offset: int | None =
         .values(**values)).rowcount
     db.session.commit()
     if not held:
-        raise Problem(409, _("Upload taken over"), _("This request stalled and another one "
-                      "took over the upload; HEAD it and resume."))
+        raise _taken_over()
     return time.monotonic()
+
+
+def _taken_over() -> Problem:
+    return Problem(409, _("Upload taken over"), _("This request stalled and another one "
+                   "took over the upload; HEAD it and resume."))
 
 
 def _running_hash(upload: Upload, start: int):

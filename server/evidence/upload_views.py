@@ -236,7 +236,7 @@ def _patch(upload: Upload, status: int) -> Response:
     if upload.state == "complete":
         return Response(status=status, headers={"Upload-Offset": str(upload.offset)})
     if offset != upload.offset:
-        raise _wrong_offset(upload)
+        raise _wrong_offset(upload.offset)
     return _write(upload, offset, checksum, status)
 
 
@@ -256,26 +256,29 @@ def _write(upload: Upload, offset: int, checksum, status: int) -> Response:
     # Streamed to disk, never held: only Tus-Max-Size limits it (None would mean "the
     # app's MAX_CONTENT_LENGTH" to Flask).
     request.max_content_length = current_app.config["TUS_MAX_SIZE"]
-    upload_id = upload.id
-    token = staging.take_lease(upload)
+    upload_id, expires = upload.id, _expires(upload)  # a PATCH does not move its expiry
+    # Kept as read, out of the session: stream with no transaction open (SQLite's one
+    # write lock, and a PostgreSQL connection, must not be held while a phone sends).
+    db.session.expunge(upload)
+    token, claimed_at = staging.take_lease(upload)
+    settled = False
     try:
-        upload = db.session.get(Upload, upload_id, populate_existing=True)
-        if offset != upload.offset:  # it moved while we waited for the lease
-            raise _wrong_offset(upload)
-        # Stream with no transaction open: SQLite's one write lock (and a PostgreSQL
-        # connection) must not be held for as long as a phone takes to send.
-        db.session.expunge(upload)
-        db.session.rollback()
+        if claimed_at != offset:  # it moved while we waited for the lease
+            raise _wrong_offset(claimed_at)
         offset, broken = staging.append(upload, token, _read, checksum)
-        upload = db.session.get(Upload, upload_id)
-        # The new offset and the end of the lease in one commit: whoever sees the offset
-        # may write at it at once.
-        upload.offset, upload.lease, upload.lease_until = offset, None, None
-        outcome = uploads.finish(upload) if offset == upload.length else None
-        db.session.commit()
+        if offset < upload.length:
+            staging.settle(upload_id, token, offset)
+            settled, outcome = True, None
+        else:
+            upload = db.session.get(Upload, upload_id)
+            upload.offset, upload.lease, upload.lease_until = offset, None, None
+            outcome = uploads.finish(upload)
+            db.session.commit()
+            settled, expires = True, {}
     finally:
-        db.session.rollback()
-        staging.release_lease(upload_id, token)
+        if not settled:
+            db.session.rollback()
+            staging.release_lease(upload_id, token)
     if outcome == "mismatch":
         raise Problem(460, _("Checksum mismatch"), _("The file's sha256 differs from the "
                       "metadata; nothing of it was kept. Upload it again."))
@@ -287,7 +290,7 @@ def _write(upload: Upload, offset: int, checksum, status: int) -> Response:
     if broken:
         raise Problem(400, _("Connection broken"), _("The body ended early; HEAD the upload "
                       "and resume."))
-    return Response(status=status, headers={"Upload-Offset": str(offset)} | _expires(upload))
+    return Response(status=status, headers={"Upload-Offset": str(offset)} | expires)
 
 
 def _not_offset_bytes() -> Problem:
@@ -295,9 +298,9 @@ def _not_offset_bytes() -> Problem:
                    _("Send the bytes as application/offset+octet-stream."))
 
 
-def _wrong_offset(upload: Upload) -> Problem:
+def _wrong_offset(at: int) -> Problem:
     return Problem(409, _("Wrong offset"), _("The upload is at offset %(n)s; HEAD it and "
-                   "send from there.", n=upload.offset))
+                   "send from there.", n=at))
 
 
 @bp.operation("/<upload_id>", "DELETE", summary="Terminate an upload", roles=ALL,
@@ -308,7 +311,7 @@ def terminate(upload_id: str):
     """Stop an upload and free its space."""
     _check_version()
     upload = _find(upload_id)
-    token = staging.take_lease(upload)
+    token, _offset = staging.take_lease(upload)
     uploads.terminate(db.session.get(Upload, upload.id))
     db.session.commit()
     del token  # the row, and its lease, are gone

@@ -189,7 +189,7 @@ def test_a_second_writer_waits_while_one_holds_the_upload(uploader, blob):
     up = uploader()
     location = _path(up.create(blob).headers["Location"])
     upload = db.session.scalar(db.select(Upload))
-    token = staging.take_lease(upload)  # as a PATCH streaming in another process would
+    token, _offset = staging.take_lease(upload)  # as a PATCH streaming in another process would
     response = up.patch(location, blob[:10], 0, status=423)
     assert int(response.headers["Retry-After"]) > 0
     staging.release_lease(upload.id, token)
