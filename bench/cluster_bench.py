@@ -75,9 +75,10 @@ KILLED = ("web-a", "worker-c")
 DOWN_SECONDS = 2.0
 PHONES = "压测手机%"  # the devices load_bench.py's phones sign in as
 # How long to wait for the last photo to be ready. A killed worker host's jobs are retried
-# after JOB_RETRY_INTERVALS' first 10 s by rq's scheduler; when the scheduler died with
-# that host, another worker takes it over at its next maintenance, which an idle worker
-# reaches only after rq's dequeue timeout of 405 s.
+# when it starts again (its orphans), or after JOB_RETRY_INTERVALS' first 10 s by rq's
+# scheduler; when the scheduler died with that host, another worker takes it over at its
+# next maintenance, every SWEEP_SECONDS (60 s) once the dead one's lock has expired. A
+# photo waited at most 29 s in the last 50-phone run; this bound only stops a broken run.
 READY_WAIT = 480
 
 
