@@ -432,7 +432,7 @@ def run(args) -> int:
               f"-core machine for all")
         met = report(args, run_.timings, run_.seen, run_.stats,
                      [tmp / f"{host}.log" for host in WORKERS],
-                     retries_expected=kills is not None)
+                     [tmp / f"{host}.log" for host in WEB], retries_expected=kills is not None)
         after = cpu_now(services, run_.crowd)
         if kills is not None:  # what the killed processes had used, counted once
             for host, seconds in kills.cpu.items():

@@ -238,8 +238,19 @@ def job_cpu(worker_logs: list[Path]) -> tuple[float, int]:
     return sum(float(cpu) for cpu in found), len(found)
 
 
+def served(web_logs: list[Path]) -> dict[str, list[float]]:
+    """The web hosts' own seconds per pull and push, from their request logs: from when a
+    gunicorn thread took the request to its answer."""
+    found = {"pull": [], "push": []}
+    for log in web_logs:
+        for step, ms in re.findall(r"mingcha\.request \w+ /api/v1/sync/(pull|push)\S* \d{3} "
+                                   r"([\d.]+)ms", log.read_text(errors="replace")):
+            found[step].append(float(ms) / 1000)
+    return found
+
+
 def report(args, timings: Timings, seen: dict, stats: list, worker_logs: list[Path],
-           retries_expected: bool = False) -> bool:
+           web_logs: list[Path], retries_expected: bool = False) -> bool:
     """Print the figures; whether every target was met. ``retries_expected``: requests
     retried count as no error (servers were killed on purpose)."""
     print(f"load: {args.phones} phones, each: sign in; then together: pull, {PUSHES} "
@@ -261,6 +272,11 @@ def report(args, timings: Timings, seen: dict, stats: list, worker_logs: list[Pa
             verdict = f"p95 <= {target:g} s: {'PASS' if ok else 'FAIL'} " \
                       f"(ratio {p95 / target:.2f})"
         print(f"{step:<10}{len(values):>5}{p50:>9.3f}s{p95:>9.3f}s{worst:>9.3f}s   {verdict}")
+    own = ", ".join("{} p50 {:.3f}s p95 {:.3f}s".format(step, *quantiles(values)[:2])
+                    for step, values in served(web_logs).items())
+    print(f"  the server's own time (its request log, from a gunicorn thread taking the "
+          f"request): {own}; the rest of a phone's time is the wait for a thread or a core, "
+          f"and the load client's own work")
     retries = sum(s.get("retries", 0) for s in stats)
     not_ready = len(timings.uploaded) - sum(1 for e in timings.uploaded
                                             if seen.get(e, (0, ""))[1] == "ready")
@@ -405,7 +421,8 @@ def main() -> int:
         services["web"].start()
         services["worker"].start()
         run = drive(args, base, db_url, tmp, services, say)
-        met = report(args, run.timings, run.seen, run.stats, [tmp / "worker.log"])
+        met = report(args, run.timings, run.seen, run.stats, [tmp / "worker.log"],
+                     [tmp / "web.log"])
         cpu_report(run.cpu[1], cpu_now(services, run.crowd), time.monotonic() - run.cpu[0])
     finally:
         for service in reversed(services.values()):
