@@ -3,8 +3,10 @@ termination, expiration — and what the server refuses."""
 
 import base64
 import hashlib
+import os
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 from server.extensions import db
 from server.models import Upload, utcnow
@@ -115,6 +117,31 @@ def test_whole_file_with_wrong_sha256_is_460_and_nothing_is_kept(uploader, blob,
     assert upload.state == "failed"
     staged = list((__import__("pathlib").Path(app.config["UPLOAD_DIR"])).glob("*.part"))
     assert staged == []
+
+
+def test_a_body_of_many_reads_is_checked_whole_and_chunk_by_chunk(uploader, app):
+    """Bodies longer than one read are hashed in a thread beside the request: the same
+    sums, a wrong chunk still refused, the whole file still checked."""
+    data = os.urandom(3 * 1024 * 1024 + 17)
+    up = uploader()
+    location = _path(up.create(data).headers["Location"])
+    first, rest = data[:2 * 1024 * 1024 + 1], data[2 * 1024 * 1024 + 1:]
+    wrong = "sha256 " + base64.b64encode(hashlib.sha256(rest).digest()).decode()
+    up.patch(location, first, 0, status=460, headers={"Upload-Checksum": wrong})
+    assert up.head(location).headers["Upload-Offset"] == "0"
+    good = "sha256 " + base64.b64encode(hashlib.sha256(first).digest()).decode()
+    up.patch(location, first, 0, headers={"Upload-Checksum": good})
+    done = up.patch(location, rest, len(first))
+    assert done.headers["Upload-Offset"] == str(len(data))
+    upload = db.session.scalar(db.select(Upload))
+    assert (upload.state, upload.sha256) == ("complete", hashlib.sha256(data).hexdigest())
+
+    other = uploader()
+    claimed = hashlib.sha256(data[::-1]).hexdigest()
+    location = _path(other.create(data, sha256=claimed).headers["Location"])
+    other.patch(location, data, 0, status=460)  # the whole file is not what was named
+    assert other.head(location).status_code == 410
+    assert list(Path(app.config["UPLOAD_DIR"]).glob("*.part")) == []
 
 
 def test_same_file_again_for_the_same_evidence_finishes_at_once(uploader, blob):
