@@ -44,6 +44,10 @@ from .upload import CHUNK, Uploads
 
 LOGIN, PUSH, PULL = "/api/v1/auth/device", "/api/v1/sync/push", "/api/v1/sync/pull"
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
+# Close a connection idle this long ourselves, before the server's keep-alive does
+# (gunicorn's default is 2 s): a request sent on a connection the server has just
+# closed fails, and has to be sent again.
+KEEP_IDLE_SECONDS = 1.0
 
 
 class Client:
@@ -59,7 +63,8 @@ class Client:
         self.backoff = backoff or Backoff()
         self.page_size = page_size
         self.max_mutations, self.max_bytes = MAX_MUTATIONS, MAX_PUSH_BYTES
-        self.http = httpx.Client(base_url=base_url, transport=transport, timeout=timeout)
+        self.http = httpx.Client(base_url=base_url, transport=transport, timeout=timeout,
+                                 limits=httpx.Limits(keepalive_expiry=KEEP_IDLE_SECONDS))
         self.stats = Counter()  # requests, retries, push results by status, uploads
         self.files = Uploads(self, files_dir or Path(f"{db_path}.files"), upload_chunk)
 
