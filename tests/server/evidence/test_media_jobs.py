@@ -118,9 +118,10 @@ def test_an_idle_worker_sweeps_every_sweep_seconds(redis_app, client, make, uplo
     assert "Traceback" not in err, err[-3000:]
 
 
-def _kill_worker_when_ffmpeg_runs(deadline_s=120) -> bool:
+def _kill_worker_when_ffmpeg_runs(worker_pid: int, deadline_s=120) -> bool:
     """SIGKILL the worker process running the job (ffmpeg's parent) while it transcodes,
-    as the OOM killer would; ffmpeg goes too."""
+    as the OOM killer would; ffmpeg goes too. Only an ffmpeg of ``worker_pid``'s: other
+    tests run theirs at the same time."""
     import signal
     import time
 
@@ -130,7 +131,9 @@ def _kill_worker_when_ffmpeg_runs(deadline_s=120) -> bool:
                                text=True).stdout.split()
         for pid in found:
             try:
-                parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+                parent = _parent(int(pid))
+                if worker_pid not in (parent, _parent(parent)):
+                    continue
                 os.kill(parent, signal.SIGKILL)
                 os.kill(int(pid), signal.SIGKILL)
                 return True
@@ -138,6 +141,10 @@ def _kill_worker_when_ffmpeg_runs(deadline_s=120) -> bool:
                 continue
         time.sleep(0.02)
     return False
+
+
+def _parent(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
 
 
 def test_a_worker_killed_mid_job_retries_it(redis_app, client, make, uploader, tmp_path):
@@ -155,7 +162,7 @@ def test_a_worker_killed_mid_job_retries_it(redis_app, client, make, uploader, t
                                "media"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
     try:
-        assert _kill_worker_when_ffmpeg_runs(), "the job never reached ffmpeg"
+        assert _kill_worker_when_ffmpeg_runs(worker.pid), "the job never reached ffmpeg"
         _out, err = worker.communicate(timeout=300)
     finally:
         worker.kill()
