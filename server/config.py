@@ -91,6 +91,7 @@ def load(env=None) -> dict:
         "UPLOAD_BYTES_WITHOUT_RECORD": _int(env, "UPLOAD_BYTES_WITHOUT_RECORD", 10 * 1024**3),
         "JOB_RETRY_INTERVALS": _ints(env, "JOB_RETRY_INTERVALS", [10, 60, 300]),
         "SWEEP_SECONDS": _int(env, "SWEEP_SECONDS", 60),
+        "JOB_HEARTBEAT_SECONDS": _int(env, "JOB_HEARTBEAT_SECONDS", 30),
         "CORS_ORIGINS": env.get("CORS_ORIGINS") or "*",
         "MAX_CONTENT_LENGTH": _int(env, "MAX_BODY_BYTES", 5 * 1024 * 1024),
         "ARGON2_TIME_COST": _int(env, "ARGON2_TIME_COST", 3),

@@ -7,6 +7,7 @@ import multiprocessing
 import os
 import signal
 import socket
+import threading
 import time
 
 from redis.exceptions import ConnectionError as RedisDown
@@ -41,6 +42,15 @@ class AppWorker(SimpleWorker):
 
     app = None
 
+    def get_heartbeat_ttl(self, job, working_time: float = 0.0) -> int:
+        """How long a job counts as running after its worker's last heartbeat: three
+        beats (90 s by default), as for rq's forking worker. rq's SimpleWorker sends none
+        while a job runs and so keeps the job "started" for its whole timeout plus a
+        minute (31 minutes for media): a worker host that died and never came back held
+        its photos that long. Here a thread beats (``Heartbeat``), and any worker's sweep
+        retries the job of a dead one within about this time plus SWEEP_SECONDS."""
+        return int(self.job_monitoring_interval * 3)
+
     def run_maintenance_tasks(self):
         """rq's own clean-up, then Mingcha's sweeper: evidence that could not be queued
         (Redis was down) or whose job was lost is queued again."""
@@ -48,11 +58,37 @@ class AppWorker(SimpleWorker):
         sweep(self.app)
 
     def perform_job(self, job, queue, execution):
-        with self.app.app_context():
+        with self.app.app_context(), Heartbeat(self, job, execution):
             try:
                 return super().perform_job(job, queue, execution)
             finally:
                 db.session.remove()
+
+
+class Heartbeat(threading.Thread):
+    """While a job runs in the worker's own thread: the worker's, the job's and its
+    execution's heartbeats every ``job_monitoring_interval`` seconds, as rq's forking
+    worker sends them while it waits for its work horse."""
+
+    def __init__(self, worker: AppWorker, job, execution):
+        super().__init__(name="rq-heartbeat", daemon=True)
+        self.worker, self.job, self.execution = worker, job, execution
+        self.done = threading.Event()
+
+    def run(self):
+        while not self.done.wait(self.worker.job_monitoring_interval):
+            try:
+                self.worker.maintain_heartbeats(self.job, self.execution)
+            except Exception:  # Redis away: the job goes on; the next beat tries again
+                log.warning("a job's heartbeat failed", exc_info=True)
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.done.set()
+        self.join()
 
 
 def retry_orphans(connection) -> int:
@@ -130,7 +166,8 @@ def run(app, queue_names=jobs.QUEUES, burst: bool = False) -> bool:
             sweep_seconds = app.config["SWEEP_SECONDS"]
             worker = AppWorker(queues, connection=connection, serializer=JSONSerializer,
                                maintenance_interval=sweep_seconds,
-                               worker_ttl=sweep_seconds + 15)
+                               worker_ttl=sweep_seconds + 15,
+                               job_monitoring_interval=app.config["JOB_HEARTBEAT_SECONDS"])
             worker.app, pause = app, 1  # Redis answered
             sweep(app)  # at start too: a restarted worker picks up what waited
             return worker.work(burst=burst, with_scheduler=True)

@@ -176,6 +176,41 @@ def test_a_worker_killed_mid_job_retries_it(redis_app, client, make, uploader, t
     assert "preview.mp4" in evidence.derivatives
 
 
+def test_a_job_whose_worker_host_stays_dead_is_retried_by_any_sweep(redis_app, client, make,
+                                                                     uploader, tmp_path):
+    """A worker host that dies and does not come back: its job counts as running only
+    until three of its heartbeats are missed; then the sweep any worker runs retries it."""
+    import time
+
+    from server import jobs
+    from server.evidence.jobs import job_id, requeue
+    from tests.media.avfiles import ffmpeg
+
+    user, check, up, phone = _scenario(client, make, uploader)
+    video = tmp_path / "long.3gp"
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=352x288:rate=25:duration=40", "-c:v", "h263",
+           video)
+    data, evidence_id = video.read_bytes(), uuid.uuid4()
+    phone.push_one(_video_mutation(check.id, data, evidence_id))
+    _upload(up, data, evidence_id)
+    # One process, which the kill ends: nothing of that host starts again.
+    worker = subprocess.Popen([sys.executable, "manage.py", "worker", "--burst", "--queue",
+                               "media", "--processes", "1"], cwd=ROOT, env=_env(redis_app) | {
+                                   "JOB_HEARTBEAT_SECONDS": "1"},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert _kill_worker_when_ffmpeg_runs(worker.pid), "the job never reached ffmpeg"
+        worker.wait(timeout=60)
+    finally:
+        worker.kill()
+    assert jobs.status(job_id(evidence_id)) == "started"  # as far as rq knows, it runs
+    time.sleep(3.5)  # three beats of 1 s missed
+    requeue()  # the sweep, as any worker of any host runs it
+    assert jobs.status(job_id(evidence_id)) == "queued"
+    _worker(redis_app)
+    assert _evidence(evidence_id).state == "ready"
+
+
 def test_evidence_whose_every_attempt_failed_is_failed_not_stuck(redis_app, make, runner):
     check = make.check(make.user("supervisor"), make.site())
     evidence = make.evidence(check)
