@@ -1,5 +1,6 @@
 """The rq worker, running every job inside the app context, and outliving Redis."""
 
+import contextlib
 import ctypes
 import gc
 import logging
@@ -13,7 +14,7 @@ import time
 from redis.exceptions import ConnectionError as RedisDown
 from redis.exceptions import TimeoutError as RedisSlow
 from rq import Queue, SimpleWorker, Worker
-from rq.exceptions import NoSuchJobError
+from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
@@ -92,8 +93,8 @@ class Heartbeat(threading.Thread):
 
 
 def retry_orphans(connection) -> int:
-    """Retry (or fail, when no retry is left) the jobs that dead worker processes of this
-    host were running, and forget those workers; how many jobs. rq itself would wait for
+    """Retry at once (or fail, when no retry is left) the jobs that dead worker processes
+    of this host were running, and forget those workers; how many jobs. rq itself would wait for
     such a job's timeout (ten minutes for media) before calling it abandoned. Worker
     processes are told apart by host name and pid: every host needs a name of its own."""
     host, retried = socket.gethostname(), 0
@@ -109,10 +110,14 @@ def retry_orphans(connection) -> int:
         if job and job.get_status(refresh=False) == JobStatus.STARTED:
             log.warning("worker %s (pid %s) died running %s: retried or failed now",
                         worker.name, worker.pid, job.id)
-            worker.handle_job_failure(job, Queue(job.origin, connection=connection,
-                                                 serializer=JSONSerializer),
-                                      exc_string="its worker process died",
+            queue = Queue(job.origin, connection=connection, serializer=JSONSerializer)
+            worker.handle_job_failure(job, queue, exc_string="its worker process died",
                                       execution=execution)
+            if job.get_status() == JobStatus.SCHEDULED:
+                # Its process died, not the job: no retry interval to wait for, nor the
+                # scheduler (it may have died with that process, holding its lock).
+                with contextlib.suppress(InvalidJobOperation):
+                    queue.scheduled_job_registry.requeue(job)
             retried += 1
         worker.register_death()
     return retried

@@ -156,6 +156,9 @@ def test_a_worker_killed_mid_job_retries_it(redis_app, client, make, uploader, t
            video)
     data, evidence_id = video.read_bytes(), uuid.uuid4()
     phone.push_one(_video_mutation(check.id, data, evidence_id))
+    # A retry interval the test would not wait for: the job's process died, not the job,
+    # so it is retried at once.
+    redis_app.config["JOB_RETRY_INTERVALS"] = [600]
     _upload(up, data, evidence_id)
     env = _env(redis_app)
     worker = subprocess.Popen([sys.executable, "manage.py", "worker", "--burst", "--queue",
