@@ -75,10 +75,9 @@ KILLED = ("web-a", "worker-c")
 DOWN_SECONDS = 2.0
 PHONES = "压测手机%"  # the devices load_bench.py's phones sign in as
 # How long to wait for the last photo to be ready. A killed worker host's jobs are retried
-# when it starts again (its orphans), or after JOB_RETRY_INTERVALS' first 10 s by rq's
-# scheduler; when the scheduler died with that host, another worker takes it over at its
-# next maintenance, every SWEEP_SECONDS (60 s) once the dead one's lock has expired. A
-# photo waited at most 29 s in the last 50-phone run; this bound only stops a broken run.
+# at once when it starts again, or by any worker's sweep once three of their heartbeats
+# (JOB_HEARTBEAT_SECONDS, 30 s) are missed. A photo waited at most 23 s in the last
+# 50-phone run; this bound only stops a broken run.
 READY_WAIT = 480
 
 

@@ -94,8 +94,8 @@ class Heartbeat(threading.Thread):
 
 def retry_orphans(connection) -> int:
     """Retry at once (or fail, when no retry is left) the jobs that dead worker processes
-    of this host were running, and forget those workers; how many jobs. rq itself would wait for
-    such a job's timeout (ten minutes for media) before calling it abandoned. Worker
+    of this host were running, and forget those workers; how many jobs. Without it a
+    restarted host's jobs would wait for three missed heartbeats (``AppWorker``). Worker
     processes are told apart by host name and pid: every host needs a name of its own."""
     host, retried = socket.gethostname(), 0
     for worker in Worker.all(connection=connection, serializer=JSONSerializer):

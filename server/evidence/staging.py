@@ -161,12 +161,8 @@ def release_lease(upload_id: uuid.UUID, token: str):
 def settle(upload_id: uuid.UUID, token: str, offset: int):
     """Commit the new offset and end the lease in one statement: whoever sees the offset
     may write at it at once. 409 when another request took the upload over meanwhile."""
-    held = db.session.execute(
-        db.update(Upload).where(Upload.id == upload_id, Upload.lease == token)
-        .values(offset=offset, lease=None, lease_until=None, lease_holder=None)).rowcount
-    db.session.commit()
-    if not held:
-        raise _taken_over()
+    _while_held(upload_id, token, offset=offset, lease=None, lease_until=None,
+                lease_holder=None)
 
 
 def _hold(upload_id: uuid.UUID, token: str, renewed: float, offset: int | None = None
@@ -178,18 +174,19 @@ def _hold(upload_id: uuid.UUID, token: str, renewed: float, offset: int | None =
     if offset is None and time.monotonic() - renewed < RENEW_AFTER:
         return renewed
     values = {"lease_until": utcnow() + LEASE} | ({} if offset is None else {"offset": offset})
+    _while_held(upload_id, token, **values)
+    return time.monotonic()
+
+
+def _while_held(upload_id: uuid.UUID, token: str, **values):
+    """Commit ``values`` to the upload if this request's lease still holds it; else 409."""
     held = db.session.execute(
         db.update(Upload).where(Upload.id == upload_id, Upload.lease == token)
         .values(**values)).rowcount
     db.session.commit()
     if not held:
-        raise _taken_over()
-    return time.monotonic()
-
-
-def _taken_over() -> Problem:
-    return Problem(409, _("Upload taken over"), _("This request stalled and another one "
-                   "took over the upload; HEAD it and resume."))
+        raise Problem(409, _("Upload taken over"), _("This request stalled and another one "
+                      "took over the upload; HEAD it and resume."))
 
 
 def _running_hash(upload: Upload, start: int):
