@@ -27,8 +27,7 @@ from ..models import AppliedMutation, utcnow
 from ..rules import PushContext, Refused
 from ..sql import among
 from ..visibility import can_see
-from . import feed
-from .bulk import insert_new
+from . import bulk, feed
 
 # Each record type a phone may write, to the rules of its stage.
 RULES = {"check": CheckRules(), "finding": FindingRules(), "evidence": EvidenceRules(),
@@ -210,10 +209,10 @@ def _all_at_once(mutations: list[Mutation], ctx: PushContext) -> tuple[list[dict
             raise _Fallback from None
     db.session.flush()  # updates of records that existed, and new ones they point to
     made = list({id(r): r for r in records if sa.inspect(r).transient}.values())
-    with _pipelined():
-        insert_new(db.session(), made)
+    with _pipelined(len(mutations) < bulk.COPY_FROM):  # COPY cannot run in a pipeline
+        bulk.insert_new(db.session(), made)
         now = utcnow()
-        db.session.connection().execute(db.insert(AppliedMutation.__table__), [
+        bulk.write(db.session.connection(), AppliedMutation.__table__, [
             _remembered(m, ctx, r.version) | {"applied_at": now}
             for m, r in zip(mutations, records, strict=True)])
     results = [{"id": m.id, "status": "applied", "version": r.version}
@@ -222,13 +221,13 @@ def _all_at_once(mutations: list[Mutation], ctx: PushContext) -> tuple[list[dict
 
 
 @contextlib.contextmanager
-def _pipelined():
-    """On PostgreSQL, the batch's inserts sent without waiting for each table's answer
-    (a psycopg pipeline): the server writes one table's rows while we build the next's
-    (3 ms of a 40 ms push of 500). An error then arrives at the block's end, outside
-    SQLAlchemy: it is raised as SQLAlchemy would have raised it."""
+def _pipelined(wanted: bool):
+    """On PostgreSQL, a small batch's inserts sent without waiting for each table's
+    answer (a psycopg pipeline): one round trip for them all, where each would wait for
+    a core under load. An error then arrives at the block's end, outside SQLAlchemy: it
+    is raised as SQLAlchemy would have raised it."""
     connection = db.session.connection()
-    if connection.dialect.name != "postgresql":
+    if not wanted or connection.dialect.name != "postgresql":
         yield
         return
     try:

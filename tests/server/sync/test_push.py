@@ -9,8 +9,10 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from server.api.records import MODELS, to_data
 from server.extensions import db
 from server.models import AppliedMutation, Check, Evidence, Finding
+from server.sync.bulk import COPY_FROM
 from tests.server.sync.conftest import mutation, new_check
 
 
@@ -176,13 +178,72 @@ def test_a_visit_pushed_in_one_batch_arrives_linked(phone, make):
     assert got["review_state"] == "pending" and got["version"] == 1
 
 
+def _visit(site, category, n: int) -> list[dict]:
+    """A check with a finding and a photo, ``n`` times: what a phone sends after a day
+    offline, every field set."""
+    batch = []
+    for k in range(n):
+        check = new_check(site, notes=f"第{k}次检查\n门卫未登记\t\\", ended_at=(
+            "2026-11-30T10:12:03+08:00"), location={"lat": 34.26, "lon": 117.19})
+        finding = mutation("finding", data={
+            "check_id": check["entity_id"], "category_id": str(category.id),
+            "severity": "major", "description": f"离岗 {k}"})
+        photo = mutation("evidence", data={
+            "check_id": check["entity_id"], "finding_id": finding["entity_id"],
+            "kind": "photo", "sha256": f"{k:064x}", "size": 3_000_000 + k,
+            "filename": f"IMG_{k:04}.jpg", "captured_at": "2026-11-30T09:15:00+08:00",
+            "location": {"lat": 34.2601, "lon": 117.1902, "accuracy_m": 5}})
+        batch += [check, finding, photo]
+    return batch
+
+
+def test_a_day_offline_in_one_push_is_stored_as_a_few_mutations_would_be(phone, make):
+    """A big batch goes to the database another way (COPY on PostgreSQL) than a small one:
+    what phones then pull of it is the same, field for field, and sending it again
+    changes nothing."""
+    user, site, category = make.user("inspector"), make.site(), make.category()
+    p, reader = phone(user), phone(make.user("compiler"))
+    small, big = _visit(site, category, 1), _visit(site, category, COPY_FROM)
+    assert [r["status"] for r in p.push(*small)["results"]] == ["applied"] * 3
+    assert [r["status"] for r in p.push(*big)["results"]] == ["applied"] * len(big)
+    pulled = {c["entity_id"]: c["data"] for c in reader.pull()}
+    assert len(pulled) >= len(small) + len(big)
+    db.session.expire_all()
+    stored = {m["entity_id"]: to_data(db.session.get(MODELS[m["type"]], uuid.UUID(
+        m["entity_id"]))) for m in small + big[-3:]}  # as read back from the database
+    kinds = {}
+    for m in small + big[-3:]:  # the first visit of each, sent alone and sent in bulk
+        got = []
+        for data in (dict(pulled[m["entity_id"]]), dict(stored[m["entity_id"]])):
+            for name in ("id", "check_id", "finding_id", "received_at", "sha256", "size",
+                         "filename", "description", "notes"):
+                data.pop(name, None)
+            got.append(data)
+        kinds.setdefault(m["type"], []).append(got)
+    assert all(alone == bulk for alone, bulk in kinds.values())
+    last = pulled[big[-3]["entity_id"]]
+    assert last["notes"] == f"第{COPY_FROM - 1}次检查\n门卫未登记\t\\"
+    assert datetime.fromisoformat(last["started_at"]) == datetime(2026, 11, 30, 1, 12, 3,
+                                                                  tzinfo=UTC)
+    assert last["location"] == {"lat": 34.26, "lon": 117.19, "accuracy_m": None}
+    saved = db.session.get(Evidence, uuid.UUID(big[-1]["entity_id"]))
+    assert (saved.size, saved.state, str(saved.finding_id)) == (
+        3_000_000 + COPY_FROM - 1, "awaiting_upload", big[-2]["entity_id"])
+    again = p.push(*big)["results"]
+    assert {r["status"] for r in again} == {"duplicate"}
+    assert _count(AppliedMutation) == len(small) + len(big)
+    assert reader.pull() == []
+
+
 @pytest.mark.parametrize("backend", ["postgresql"])  # SQLite has one writer: no such race
-def test_a_batch_that_loses_a_race_applies_the_rest_one_by_one(phone, make, live_server):
+@pytest.mark.parametrize("size", [4, COPY_FROM])  # INSERT in a pipeline, or COPY
+def test_a_batch_that_loses_a_race_applies_the_rest_one_by_one(phone, make, live_server,
+                                                               size):
     """Another writer commits a check with one of the batch's ids while the batch is being
     written: that mutation alone is refused, the others are applied once, and the feed
     holds the batch's records that exist, none that do not."""
     user, rival, site = make.user("inspector"), make.user("inspector"), make.site()
-    batch = [new_check(site) for _ in range(4)]
+    batch = [new_check(site) for _ in range(size)]
     taken = uuid.UUID(batch[2]["entity_id"])
     p, answer = phone(user), {}
     db.session.commit()
@@ -199,8 +260,8 @@ def test_a_batch_that_loses_a_race_applies_the_rest_one_by_one(phone, make, live
         other.commit()
         pusher.join(timeout=60)
     statuses = [r["status"] for r in answer["results"]]
-    assert statuses[2] != "applied" and statuses[:2] + statuses[3:] == ["applied"] * 3
-    assert _count(Check) == 4 and _count(AppliedMutation) == 3
+    assert statuses[2] != "applied" and statuses[:2] + statuses[3:] == ["applied"] * (size - 1)
+    assert _count(Check) == size and _count(AppliedMutation) == size - 1
     pulled = {c["entity_id"] for c in phone(make.user("compiler")).pull()
               if c["type"] == "check"}  # the rival's row was written behind the feed's back
     assert pulled == {m["entity_id"] for m in batch} - {str(taken)}
