@@ -55,10 +55,9 @@ def write(connection, table, rows: list[dict]) -> None:
         connection.execute(sa.insert(table), rows)
         return
     names = tuple(rows[0])
-    processors = _processors(table, names, connection.dialect)
+    columns = list(zip(names, _processors(table, names, connection.dialect), strict=True))
     copy(connection.connection.driver_connection, table.name, names,
-         ([value if process is None else process(value)
-           for process, value in zip(processors, map(row.__getitem__, names))]
+         ([row[name] if process is None else process(row[name]) for name, process in columns]
           for row in rows))
 
 
