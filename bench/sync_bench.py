@@ -175,30 +175,38 @@ def main():
     try:
         say(f"scratch database {name}: migrating, two users, a site")
         app, site_id = _app(url, Path(tempfile.mkdtemp(prefix=name)))
+        # Each request pushes an app context of its own, and so has a session of its own,
+        # as under gunicorn. One session kept from request to request (as this benchmark
+        # did until stop 22) reloaded the token's device, expired by the last commit, on
+        # every push; and it kept one transaction open across all the pages of a pull,
+        # sparing each page the connection's check-out, BEGIN and ROLLBACK that a phone's
+        # request pays (about 3 ms a page here).
+        client = app.test_client()
+        device_id, headers = _sign_in(client, "writer")
+        _reader, reader_headers = _sign_in(client, "reader")
         with app.app_context():
-            client = app.test_client()
-            device_id, headers = _sign_in(client, "writer")
-            _reader, reader_headers = _sign_in(client, "reader")
             from server.models import User
 
-            writer = db.session.scalar(db.select(User).where(User.username == "writer"))
-            # Both sides run in this process, whose heap (app, SQLAlchemy, the test data)
-            # a full garbage collection walks in ~50 ms, at random moments of either side's
-            # rounds. Freeze what set-up made, as a preloading server does after start-up.
-            gc.collect()
-            gc.freeze()
-            with psycopg.connect(url) as conn:
-                say(f"push: {ROUNDS} rounds of {BATCH} mutations, mingcha and raw SQL in turn")
-                push_times, raw_push_times = take_turns(
-                    lambda: push_once(client, device_id, headers, site_id),
-                    lambda: raw_push_once(conn, site_id, str(writer.id), device_id))
-                say(f"pushing until the feed holds {TOTAL + 20} changes")
-                while db.session.scalar(db.text("SELECT count(*) FROM changes")) < TOTAL + 20:
-                    push_once(client, device_id, headers, site_id)
-                    db.session.rollback()
-                say(f"pull: {ROUNDS} rounds of the whole feed, mingcha and raw SQL in turn")
-                pull_times, raw_pull_times = take_turns(
-                    lambda: pull_all(client, reader_headers), lambda: raw_pull_all(conn))
+            writer_id = str(db.session.scalar(
+                db.select(User.id).where(User.username == "writer")))
+        # Both sides run in this process, whose heap (app, SQLAlchemy, the test data) a
+        # full garbage collection walks in ~50 ms, at random moments of either side's
+        # rounds. Freeze what set-up made, as a preloading server does after start-up.
+        gc.collect()
+        gc.freeze()
+        with psycopg.connect(url) as conn:
+            say(f"push: {ROUNDS} rounds of {BATCH} mutations, mingcha and raw SQL in turn")
+            push_times, raw_push_times = take_turns(
+                lambda: push_once(client, device_id, headers, site_id),
+                lambda: raw_push_once(conn, site_id, writer_id, device_id))
+            say(f"pushing until the feed holds {TOTAL + 20} changes")
+            while conn.execute("SELECT count(*) FROM changes").fetchone()[0] < TOTAL + 20:
+                conn.rollback()
+                push_once(client, device_id, headers, site_id)
+            conn.rollback()
+            say(f"pull: {ROUNDS} rounds of the whole feed, mingcha and raw SQL in turn")
+            pull_times, raw_pull_times = take_turns(
+                lambda: pull_all(client, reader_headers), lambda: raw_pull_all(conn))
         if args.verbose:
             _rounds(f"push {BATCH} mutations", push_times, raw_push_times)
             _rounds(f"pull {TOTAL} changes", pull_times, raw_pull_times)
