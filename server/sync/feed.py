@@ -21,6 +21,7 @@ from . import bulk
 
 FEED_LOCK = 0x6D696E67  # "ming": the advisory lock that orders commits to the feed
 _KEY = "feed"  # the session's pending changes, under this one key of ``session.info``
+_HEAD = "feed head"  # the newest seq when this transaction's rows were written
 
 
 @dataclass
@@ -151,6 +152,7 @@ def _write(session, rows, new_ids: set):
     session.connection().execute(sa.insert(FeedRow.__table__), [
         {"type": k, "entity_id": i, "op": op, "version": v, "data": d, "at": at,
          "audience": audience_text(keys)} for k, i, op, v, d, keys in rows])
+    session.info[_HEAD] = session.connection().scalar(sa.select(sa.func.max(FeedRow.seq)))
 
 
 def _write_pipelined(session, stale: dict, rows, at):
@@ -165,18 +167,23 @@ def _write_pipelined(session, stale: dict, rows, at):
     values = [(k, i, op, v, None if d is None else orjson.dumps(d).decode(),
                audience_text(keys), at) for k, i, op, v, d, keys in rows]
     by_copy = len(values) >= bulk.COPY_FROM
-    with connection.pipeline(), connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", (FEED_LOCK,))
-        for kind, ids in stale.items():
-            cursor.execute("DELETE FROM changes WHERE type = %s AND entity_id = ANY(%s)",
-                           (kind, ids))
-        if not by_copy:
-            cursor.executemany(
-                "INSERT INTO changes (type, entity_id, op, version, data, audience, at) "
-                "VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s)", values)
-    if by_copy:
-        bulk.copy(connection, "changes",
-                  ("type", "entity_id", "op", "version", "data", "audience", "at"), values)
+    newest = "SELECT max(seq) FROM changes"  # the head this commit will leave
+    with connection.cursor() as head:
+        with connection.pipeline(), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", (FEED_LOCK,))
+            for kind, ids in stale.items():
+                cursor.execute("DELETE FROM changes WHERE type = %s AND entity_id = ANY(%s)",
+                               (kind, ids))
+            if not by_copy:
+                cursor.executemany(
+                    "INSERT INTO changes (type, entity_id, op, version, data, audience, at) "
+                    "VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s)", values)
+                head.execute(newest)
+        if by_copy:
+            bulk.copy(connection, "changes",
+                      ("type", "entity_id", "op", "version", "data", "audience", "at"), values)
+            head.execute(newest)
+        session.info[_HEAD] = head.fetchone()[0]
 
 
 def _before_commit(session):
@@ -204,6 +211,16 @@ def _before_commit(session):
 def _after_soft_rollback(session, previous_transaction):
     if previous_transaction.parent is None:  # the whole transaction, not a savepoint
         session.info.pop(_KEY, None)
+        session.info.pop(_HEAD, None)
+
+
+def written_head(session) -> int | None:
+    """The feed's newest position once the last commit's rows were written, or None when
+    it wrote none. Read under the feed's lock just before the commit, it is the head
+    right after the commit too: no other writer adds a row in between. A push answers
+    with it instead of asking the database again after its commit (three round trips:
+    BEGIN, the query, ROLLBACK)."""
+    return session.info.pop(_HEAD, None)
 
 
 def init_app(session_target):

@@ -14,6 +14,7 @@ from ..extensions import db
 from ..models import utcnow
 from ..roles import ALL
 from ..rules import PushContext
+from . import feed
 from .pull import head, read_changes
 from .push import apply_batch
 
@@ -48,7 +49,9 @@ def push(body: PushRequest):
     results = apply_batch(body.mutations, ctx)
     db.session.commit()
     jobs.queue_pending()
-    return {"results": results, "cursor": cursors.encode(head(), _key())}
+    last = feed.written_head(db.session)
+    return {"results": results,
+            "cursor": cursors.encode(head() if last is None else last, _key())}
 
 
 def _clock_offset() -> float | None:

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from server.extensions import db
 from server.models import Check, Plan
+from server.sync.bulk import COPY_FROM
 from tests.server.sync.conftest import mutation, new_check
 
 
@@ -124,11 +125,22 @@ def test_publishing_a_finding_brings_it_its_accepted_evidence_and_its_case_to_th
                        ("case", str(case.id))}
 
 
-def test_cursor_of_a_push_is_the_feed_head(phone, make):
+@pytest.mark.parametrize("size", [1, COPY_FROM])  # rows inserted, or loaded by COPY
+def test_cursor_of_a_push_is_the_feed_head(phone, make, size):
+    """The push answers with the head of the feed after it: nothing of the push comes
+    again from it, nothing later is skipped; so too for a push that changed nothing."""
     user, site = make.user("inspector"), make.site()
-    p = phone(user)
-    cursor = p.push(new_check(site))["cursor"]
+    p, other = phone(user), phone(make.user("supervisor"))
+    batch = [new_check(site) for _ in range(size)]
+    cursor = p.push(*batch)["cursor"]
     assert p.pull_page(cursor).json["changes"] == []
+    later = new_check(site)
+    again = p.push(*batch)  # all duplicates: no feed rows written
+    assert {r["status"] for r in again["results"]} == {"duplicate"}
+    assert again["cursor"] == cursor
+    other.push(later)
+    assert [c["entity_id"] for c in p.pull_page(cursor).json["changes"]] == [
+        later["entity_id"]]
 
 
 def test_plans_created_on_the_server_reach_their_assignees(phone, make):
