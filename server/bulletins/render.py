@@ -22,8 +22,6 @@ from media.photo import clean_jpeg
 from ..evidence.storage import storage
 from ..extensions import db
 from ..models import Bulletin, Evidence
-from .render_docx import write_docx
-from .render_pdf import write_pdf
 from .render_xlsx import write_xlsx
 
 # A photo is printed at most 75 mm wide: 800 px is 270 dpi, more than the page needs.
@@ -78,6 +76,11 @@ def render(bulletin: Bulletin, folder, progress=lambda percent: None,
     if second_process is None:
         second_process = len(content["figures"]["problems"]) >= SECOND_PROCESS_FROM
     docx_args = (content, written[1], issuer, photos, issued)
+    # Loaded here, on the first bulletin a process renders: WeasyPrint and matplotlib
+    # take 1.3 s of CPU to import, which every web worker paid at its start (and a host
+    # restarted after a crash pays again) though few ever render a bulletin.
+    from .render_docx import write_docx
+    from .render_pdf import write_pdf
     with contextlib.ExitStack() as stack:
         docx = None
         if second_process:  # "spawn", not fork: the caller may be a threaded web server
