@@ -10,6 +10,7 @@ at a desk, so a rule is written once.
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
+from sqlalchemy import inspect
 from sqlalchemy.orm.instrumentation import manager_of_class
 
 from sync.records import MAX_LISTED
@@ -105,6 +106,18 @@ def new_record(model, **columns):
     record = manager_of_class(model).new_instance()
     record.__dict__.update(columns)
     return record
+
+
+def assign(record, **columns):
+    """Set column attributes of ``record``. One the push is making (transient: in no
+    session yet) gets them straight into its state, as ``new_record`` does: through
+    SQLAlchemy's instrumentation each costs about 2.5 µs, and a batch of 500 new checks
+    sets 2,500 of them (a tenth of the push's CPU). Relationships are never set here."""
+    if inspect(record).transient:
+        record.__dict__.update(columns)
+    else:
+        for name, value in columns.items():
+            setattr(record, name, value)
 
 
 def require(fields: dict, *names):

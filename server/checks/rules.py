@@ -10,6 +10,7 @@ from ..roles import FIELD_STAFF, REVIEWERS
 from ..rules import (
     PushContext,
     Refused,
+    assign,
     existing,
     merge_lines,
     new_record,
@@ -42,18 +43,18 @@ class CheckRules:
                 raise Refused(422, _("%(field)s cannot be cleared.", field=name))
         if "site_id" in fields:
             # The id: a check need not carry (or cascade to) the site object.
-            check.site_id = existing(ctx, Site, fields["site_id"], "site_id").id
+            assign(check, site_id=existing(ctx, Site, fields["site_id"], "site_id").id)
         if fields.get("plan_id") is not None and ctx.lookup(Plan, fields["plan_id"]) is None:
             # Any plan that exists: one cancelled, or given to someone else, since the
             # check was started offline under it is still the check's plan.
             existing(ctx, Plan, None, "plan_id")
-        for name in ("plan_id", "mode", "started_at", "ended_at"):
-            if name in fields:
-                setattr(check, name, fields[name])
+        assign(check, **{name: fields[name] for name in ("plan_id", "mode", "started_at",
+                                                         "ended_at") if name in fields})
         if "location" in fields:
-            check.location = fields["location"].model_dump() if fields["location"] else None
+            assign(check, location=fields["location"].model_dump() if fields["location"]
+                   else None)
         if fields.get("notes") is not None:
-            check.notes = merge_lines(check.notes or "", fields["notes"])
+            assign(check, notes=merge_lines(check.notes or "", fields["notes"]))
         if check.ended_at is not None and check.ended_at < check.started_at:
             raise Refused(422, _("A check cannot end before it starts."),
                            [{"field": "data.ended_at", "message": _("Before started_at.")}])
@@ -94,13 +95,12 @@ class FindingRules:
         if fields.get("category_id") is not None:
             finding.category = existing(ctx, Category, fields["category_id"], "category_id")
         if fields.get("unit_id") is not None:
-            finding.unit_id = existing(ctx, Unit, fields["unit_id"], "unit_id").id
-        for name in ("severity", "description"):
-            if fields.get(name) is not None:
-                setattr(finding, name, fields[name])
+            assign(finding, unit_id=existing(ctx, Unit, fields["unit_id"], "unit_id").id)
+        assign(finding, **{name: fields[name] for name in ("severity", "description")
+                           if fields.get(name) is not None})
         if fields.get("evidence_ids"):
-            finding.evidence_ids = union(finding.evidence_ids or [],
-                                         fields["evidence_ids"], "evidence_ids")
+            assign(finding, evidence_ids=union(finding.evidence_ids or [],
+                                               fields["evidence_ids"], "evidence_ids"))
 
     def may_delete(self, ctx: PushContext, finding):
         self.may_change(ctx, finding)

@@ -8,7 +8,7 @@ from sync.records import APPEND_ONLY
 from ..extensions import db
 from ..models import Check, Evidence, Finding, Rectification
 from ..roles import FIELD_STAFF
-from ..rules import PushContext, Refused, existing, new_record, own, require
+from ..rules import PushContext, Refused, assign, existing, new_record, own, require
 from .jobs import attach
 from .ownership import completed_uploads
 
@@ -69,7 +69,7 @@ class EvidenceRules:
                 raise Refused(409, _("%(field)s was set when the evidence was captured and "
                                      "cannot change.", field=name),
                               [{"field": f"data.{name}", "message": _("Set once.")}])
-            setattr(evidence, name, fields[name])
+            assign(evidence, **{name: fields[name]})
 
     def may_delete(self, ctx: PushContext, evidence):
         self.may_change(ctx, evidence)
