@@ -190,6 +190,7 @@ def _before_commit(session):
     if session.in_nested_transaction():  # a savepoint is released: wait for the real commit
         return
     session.flush()  # commit flushes after this hook: flush now to see every change
+    session.info.pop(_HEAD, None)  # an earlier commit's: this one may write no rows
     pending = session.info.pop(_KEY, None)
     if pending is None or not pending.touched:
         return

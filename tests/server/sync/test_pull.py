@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from server.extensions import db
 from server.models import Check, Plan
+from server.sync import feed
 from server.sync.bulk import COPY_FROM
 from tests.server.sync.conftest import mutation, new_check
 
@@ -192,3 +193,11 @@ def test_a_page_walks_the_feed_in_order_instead_of_sorting_all_of_it(phone, make
     top = plan[0]["Plan"]
     assert top["Node Type"] == "Limit"
     assert top["Plans"][0]["Node Type"] == "Index Scan", top
+
+
+def test_the_head_a_commit_wrote_is_not_kept_for_a_later_commit(make):
+    """A commit that writes no feed rows has no head of its own: a push answering after
+    it asks the database, and never gives an earlier commit's position."""
+    make.check(make.user("inspector"), make.site())
+    db.session.commit()
+    assert feed.written_head(db.session) is None
