@@ -136,26 +136,26 @@ def _plan_rows(session, records, new: set):
     return rows
 
 
-def _write(session, rows, new_ids: set):
-    """Replace the entities' older rows with these, under the feed lock."""
+def _write(session, rows, new_ids: set) -> int:
+    """Replace the entities' older rows with these, under the feed lock; return the
+    feed's head after them."""
     stale = {}  # kind -> ids whose older rows go: records made now have none
     for kind, entity_id, *_rest in rows:
         if entity_id not in new_ids:
             stale.setdefault(kind, []).append(entity_id)
     at = utcnow()  # one commit, one time
     if session.get_bind().dialect.name == "postgresql":
-        _write_pipelined(session, stale, rows, at)
-        return
+        return _write_pipelined(session, stale, rows, at)
     for kind, ids in stale.items():  # SQLite: one writer at a time, no lock to take
         session.execute(sa.delete(FeedRow).where(FeedRow.type == kind,
                                                  among(FeedRow.entity_id, ids)))
     session.connection().execute(sa.insert(FeedRow.__table__), [
         {"type": k, "entity_id": i, "op": op, "version": v, "data": d, "at": at,
          "audience": audience_text(keys)} for k, i, op, v, d, keys in rows])
-    session.info[_HEAD] = session.connection().scalar(sa.select(sa.func.max(FeedRow.seq)))
+    return session.connection().scalar(sa.select(sa.func.max(FeedRow.seq)))
 
 
-def _write_pipelined(session, stale: dict, rows, at):
+def _write_pipelined(session, stale: dict, rows, at) -> int:
     """The lock, the deletes and the insert sent to PostgreSQL at once (a psycopg
     pipeline). The server still runs them one after another, each seeing what committed
     before the lock was granted; but the lock is held for the server's own work and one
@@ -183,7 +183,7 @@ def _write_pipelined(session, stale: dict, rows, at):
             bulk.copy(connection, "changes",
                       ("type", "entity_id", "op", "version", "data", "audience", "at"), values)
             head.execute(newest)
-        session.info[_HEAD] = head.fetchone()[0]
+        return head.fetchone()[0]
 
 
 def _before_commit(session):
@@ -205,7 +205,7 @@ def _before_commit(session):
             records.append(record)
     rows = _plan_rows(session, records, new)
     if rows:
-        _write(session, rows, {r.id for r in records if id(r) in new})
+        session.info[_HEAD] = _write(session, rows, {r.id for r in records if id(r) in new})
         session.flush()
 
 
