@@ -117,6 +117,20 @@ class LocalStorage(Storage):
             os.unlink(self._path(key))
 
 
+def uncache(f) -> None:
+    """Let the page cache drop the file's pages that are on disk, and start writing back
+    the others without waiting (Linux's DONTNEED; elsewhere nothing). For a file written
+    or read once in bulk, an upload or an original a media job reads: its pages would push
+    out what people look at, and pages freed now are taken again by the next file, where
+    fresh ones can cost far more: on a VM that hands free memory back to its host (the
+    2-core CI machine), writing 3 GiB as 5 MiB files took 5.7 s of CPU, and 0.66 s when
+    each file's pages were dropped after its fsync. Anything without a file descriptor
+    (an S3 body) is left alone."""
+    if hasattr(os, "posix_fadvise") and hasattr(f, "fileno"):
+        with contextlib.suppress(OSError, ValueError):  # not a file after all: no harm
+            os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+
+
 # link() cannot join these: another filesystem, or one without hard links.
 _NO_LINK = (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP)
 

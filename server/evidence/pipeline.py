@@ -14,6 +14,7 @@ from media.phash import NEAR_DUPLICATE, distance
 from media.photo import ingest_photo
 from media.sniff import sniff_file
 from media.storage import derivative_key
+from media.storage_local import uncache
 
 from ..extensions import db
 from ..models import Check, Evidence
@@ -48,12 +49,14 @@ def process(evidence: Evidence):
 
 
 def _copy(store, key: str, path: Path) -> str:
-    """Copy the stored original to ``path``; return its sha256."""
+    """Copy the stored original to ``path``; return its sha256. The original's pages
+    leave the page cache: it is read once here, and rarely again."""
     digest = hashlib.sha256()
     with store.open(key) as src, open(path, "wb") as dst:
         while block := src.read(CHUNK):
             digest.update(block)
             dst.write(block)
+        uncache(src)
     return digest.hexdigest()
 
 

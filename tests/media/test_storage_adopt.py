@@ -1,6 +1,7 @@
 """LocalStorage.adopt: a finished upload becomes the stored original without a copy."""
 
 import errno
+import io
 import os
 import stat
 import uuid
@@ -57,3 +58,18 @@ def test_a_file_on_another_filesystem_is_copied(tmp_path, staged, monkeypatch):
     assert stored.st_ino != staged.stat().st_ino
     with store.open(key) as f:
         assert f.read() == staged.read_bytes()
+
+
+def test_a_file_out_of_the_page_cache_still_reads_whole(tmp_path, staged):
+    """uncache only lets the kernel drop pages that are on disk: the bytes stay, a file
+    still being written keeps what it has not yet written, and a stream without a file
+    descriptor (an S3 body, say) is left alone."""
+    content = staged.read_bytes()
+    with open(staged, "r+b") as f:
+        f.seek(0, os.SEEK_END)
+        f.write(b"tail")
+        f.flush()
+        storage_local.uncache(f)  # the tail is not fsynced yet
+        f.write(b"!")
+    storage_local.uncache(io.BytesIO(b"not a file"))
+    assert staged.read_bytes() == content + b"tail!"
