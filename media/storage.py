@@ -115,6 +115,11 @@ class Storage(abc.ABC):
     def open(self, key: str) -> BinaryIO:
         """A binary file object reading the object from its start."""
 
+    def local_path(self, key: str) -> str | None:
+        """The object as a file of this host that may be read in place, or None when it
+        is kept elsewhere (S3): then ``open`` it."""
+        return None
+
     @abc.abstractmethod
     def stream(
         self, key: str, start: int = 0, end: int | None = None, chunk: int = CHUNK

@@ -89,6 +89,11 @@ class LocalStorage(Storage):
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             raise NotFound(key) from None
 
+    def local_path(self, key: str) -> str:
+        """The file itself; NotFound if there is none."""
+        self.size(key)
+        return self._path(key)
+
     def stream(
         self, key: str, start: int = 0, end: int | None = None, chunk: int = CHUNK
     ) -> Iterator[bytes]:

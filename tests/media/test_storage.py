@@ -126,6 +126,21 @@ def test_round_trip_streams_a_large_file(storage, key):
         assert f.read(1000) == expected(0, 1000)
 
 
+def test_a_local_file_is_read_in_place_and_an_s3_object_is_not(storage, key):
+    """A media job reads a local original where it lies, and copies one from S3."""
+    saved(storage, key, 5000)
+    path = storage.local_path(key)
+    if isinstance(storage, LocalStorage):
+        with open(path, "rb") as f:
+            assert f.read() == expected(0, 5000)
+        with pytest.raises(NotFound):
+            storage.local_path(original_key(uuid.uuid4()))
+        with pytest.raises(InvalidKey):
+            storage.local_path("../../etc/passwd")
+    else:
+        assert path is None
+
+
 def test_empty_file_round_trips(storage, key):
     assert storage.save(key, PatternFile(0)) == 0
     assert storage.size(key) == 0
