@@ -156,14 +156,18 @@ class Client:
                 if too_large:
                     continue
                 return summary
-            results = self._push_batch(batch)
-            if results is None:
+            answer = self._push_batch(batch)
+            if answer is None:
                 continue  # the server found the batch too large: try smaller ones
-            outbox.record_results(self.store, batch, results)
+            results, cursor = answer
+            with self.store.transaction():  # one commit (one fsync) for the whole answer
+                outbox.record_results(self.store, batch, results)
+                self.store.put("push_cursor", cursor)  # informational, see the docstring
             summary.update(result["status"] for result in results)
             self.stats.update(result["status"] for result in results)
 
-    def _push_batch(self, batch: list[dict]) -> list[dict] | None:
+    def _push_batch(self, batch: list[dict]) -> tuple[list[dict], str] | None:
+        """(results, cursor); None when the batch was too large and is to be split."""
         body = {"device_id": self._require("device_id"),
                 "mutations": [outbox.wire(mutation) for mutation in batch]}
         try:
@@ -177,12 +181,10 @@ class Client:
             self.max_mutations = max(1, len(batch) // 2)
             return None
         answer = _parse(PushResponse, response)
-        with self.store.transaction():
-            self.store.put("push_cursor", answer.cursor)  # informational, see the docstring
         results = [result.model_dump(mode="json") for result in answer.results]
         if [r["id"] for r in results] != [m["id"] for m in batch]:
             raise SyncError(200, "Bad push response", "results do not match the mutations")
-        return results
+        return results, answer.cursor
 
     # --- pull ---------------------------------------------------------------------------
 

@@ -83,14 +83,14 @@ def next_batch(store: Store, max_count: int = MAX_MUTATIONS,
 
 
 def record_results(store: Store, sent: list[dict], results: list[dict]):
-    """Apply one push response to the store, all of it in one transaction."""
-    with store.transaction():
-        for mutation, result in zip(sent, results, strict=True):
-            if str(result["id"]) != mutation["id"]:
-                raise ValueError("push results are not in the order of the mutations")
-            handle = {"applied": _applied, "duplicate": _applied, "conflict": _conflict,
-                      "rejected": _rejected}[result["status"]]
-            handle(store, mutation, result)
+    """Apply one push response to the store; call inside a transaction, so that all of it
+    is kept or none."""
+    for mutation, result in zip(sent, results, strict=True):
+        if str(result["id"]) != mutation["id"]:
+            raise ValueError("push results are not in the order of the mutations")
+        handle = {"applied": _applied, "duplicate": _applied, "conflict": _conflict,
+                  "rejected": _rejected}[result["status"]]
+        handle(store, mutation, result)
 
 
 def reject_locally(store: Store, mutation: dict, detail: str):
