@@ -39,7 +39,11 @@ def record(action: str, *, actor=None, subject=None, subject_type=None, subject_
                "subject_id": str(subject_id) if subject_id is not None else None,
                "detail": detail or {}}
     db.session.connection()  # a transaction, so that a rollback forgets the event
-    db.session.info.setdefault(_KEY, []).append(pending)
+    # With the innermost transaction, so that a savepoint rolled back (a refused
+    # mutation of a push) forgets the events made inside it.
+    session = db.session()
+    inside = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(_KEY, []).append((pending, inside))
     return pending
 
 
@@ -87,7 +91,7 @@ def _take_head(connection) -> tuple[int, str]:
 def _before_commit(session):
     if session.in_nested_transaction():
         return
-    pending = session.info.pop(_KEY, None)
+    pending = [values for values, _inside in session.info.pop(_KEY, [])]
     if not pending:
         return
     connection = session.connection()
@@ -106,6 +110,19 @@ def _before_commit(session):
 def _after_soft_rollback(session, previous_transaction):
     if previous_transaction.parent is None:
         session.info.pop(_KEY, None)
+        return
+    kept = [(values, inside) for values, inside in session.info.get(_KEY, [])
+            if not _within(inside, previous_transaction)]
+    session.info[_KEY] = kept
+
+
+def _within(transaction, outer) -> bool:
+    """Whether ``transaction`` is ``outer`` or began inside it."""
+    while transaction is not None:
+        if transaction is outer:
+            return True
+        transaction = transaction.parent
+    return False
 
 
 def init_app(session_target):
