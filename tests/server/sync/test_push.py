@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from server.api.records import MODELS, to_data
 from server.extensions import db
-from server.models import AppliedMutation, Check, Evidence, Finding
+from server.models import AppliedMutation, AuditEvent, Case, Check, Evidence, Finding
 from server.sync.bulk import COPY_FROM
 from tests.server.sync.conftest import mutation, new_check
 
@@ -62,6 +62,37 @@ def test_rejected_mutation_does_not_stop_the_batch(phone, make):
     fields = {e["field"] for e in results[1]["error"]["errors"]}
     assert fields == {"data.site_id", "data.started_at"}
     assert _count(Check) == 2
+
+
+def test_a_batch_applied_one_by_one_records_each_event_once(phone, make):
+    """A batch with a refused mutation is applied again one mutation at a time: the
+    audit trail still says once that the unit reported its repair, and the record the
+    first try changed is changed once."""
+    office = make.unit()
+    contact = make.user("unit", unit=office)
+    case = make.case(make.finding(make.check(make.user("supervisor"), make.site(office)),
+                                  published=True))
+    report = mutation("rectification", data={"case_id": str(case.id), "report": "已整改"})
+    refused = mutation("check", data={"mode": "covert"})  # a unit runs no checks
+    results = phone(contact).push(report, refused)["results"]
+    assert [r["status"] for r in results] == ["applied", "rejected"]
+    events = db.session.scalars(db.select(AuditEvent).where(
+        AuditEvent.action == "rectification_reported")).all()
+    assert [e.detail["rectification_id"] for e in events] == [report["entity_id"]]
+
+
+def test_a_refused_mutation_leaves_no_event_in_the_audit_trail(phone, make):
+    """A case opened with a status it cannot have is refused whole: no case, and the
+    audit trail does not say it was opened."""
+    reviewer = make.user("compiler")
+    finding = make.finding(make.check(make.user("supervisor"), make.site()))
+    opened = mutation("case", data={"finding_id": str(finding.id), "deadline": "2026-12-31",
+                                    "status": "closed"})
+    [result] = phone(reviewer).push(opened)["results"]
+    assert result["status"] == "rejected" and result["error"]["status"] == 409
+    assert db.session.get(Case, uuid.UUID(opened["entity_id"])) is None
+    assert db.session.scalars(db.select(AuditEvent.subject_id).where(
+        AuditEvent.action == "case_opened")).all() == []
 
 
 def test_fields_not_sent_are_kept(phone, make):
