@@ -14,7 +14,7 @@ import time
 from redis.exceptions import ConnectionError as RedisDown
 from redis.exceptions import TimeoutError as RedisSlow
 from rq import Queue, SimpleWorker, Worker
-from rq.exceptions import InvalidJobOperation, NoSuchJobError
+from rq.exceptions import InvalidJobOperation, NoSuchJobError, StopRequested
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
@@ -137,8 +137,10 @@ def sweep(app):
             escalate()
             draft_last_month()
             db.session.commit()
-        except RedisDown:
-            raise  # the worker waits for Redis (run)
+        except (RedisDown, StopRequested):
+            # Redis is away: the worker waits for it (run). SIGTERM came during the sweep
+            # (rq's handler raises this when no job runs): the worker stops.
+            raise
         except Exception:  # another worker's sweep at the same moment, say: next time
             log.exception("the sweep failed; it runs again in %s s", app.config["SWEEP_SECONDS"])
             db.session.rollback()
@@ -161,6 +163,14 @@ def run(app, queue_names=jobs.QUEUES, burst: bool = False) -> bool:
                                "jobs run in-process")
         queues = [jobs.queue(name) for name in queue_names]
     gc.freeze()  # what start-up made lives as long as the process: the collector skips it
+    try:
+        return _work(app, queues, connection, burst)
+    except StopRequested:  # SIGTERM in a sweep, or while waiting for Redis: stop all the same
+        log.info("worker stopped")
+        return False
+
+
+def _work(app, queues, connection, burst: bool) -> bool:
     pause = 1
     while True:
         try:

@@ -69,6 +69,23 @@ def test_with_redis_a_worker_runs_the_job_inside_the_app(redis_app, backend):
     assert len(jobs.queue("default")) == 0
 
 
+def test_sigterm_during_a_sweep_stops_the_worker(redis_app, monkeypatch):
+    """rq's SIGTERM handler raises StopRequested when no job runs. Landing in the sweep
+    (slow when the database is busy), it was taken for a failed sweep and the worker
+    went on working until killed; now it stops, before or inside rq's loop."""
+    from rq.exceptions import StopRequested
+
+    from server import worker
+
+    def interrupted(*_args):
+        raise StopRequested()
+
+    monkeypatch.setattr(worker, "escalate", interrupted)
+    with pytest.raises(StopRequested):
+        worker.sweep(redis_app)
+    assert worker.run(redis_app, ["default"]) is False  # its first sweep, at start
+
+
 def test_health_reports_redis_when_configured(redis_app, client):
     response = client.get("/healthz")
     assert response.status_code == 200
