@@ -116,6 +116,24 @@ def test_stale_base_version_is_a_conflict_with_the_current_record(phone, make):
     assert stale["current"]["mode"] == "open" and stale["current"]["version"] == 2
 
 
+def test_a_notes_change_sent_again_is_a_duplicate_and_changes_nothing(phone, make):
+    """A change of notes alone never conflicts, so sent again after a lost answer it
+    gets as far as being written; the mutation's id stops it, and nothing of it stays."""
+    user, site = make.user("supervisor"), make.site()
+    p, m = phone(user), new_check(site, notes="08:30 到达现场")
+    p.push_one(m)
+    noted = mutation("check", m["entity_id"], {"notes": "08:30 到达现场\n08:40 窗口无人"},
+                     base_version=1)
+    assert p.push_one(noted)["status"] == "applied"
+    again = p.push(noted, new_check(site))["results"]
+    assert [r["status"] for r in again] == ["duplicate", "applied"]
+    assert again[0]["version"] == 2
+    db.session.expire_all()
+    check = db.session.get(Check, uuid.UUID(m["entity_id"]))
+    assert (check.version, check.notes) == (2, "08:30 到达现场\n08:40 窗口无人")
+    assert _count(Check) == 2
+
+
 def test_notes_are_append_only_and_never_conflict(phone, make):
     user, site = make.user("supervisor"), make.site()
     p, m = phone(user), new_check(site, notes="08:30 到达现场")
