@@ -353,7 +353,7 @@ def drive(args, base: str, db_url: str, tmp: Path, services: dict, say,
         db_url.replace("+psycopg", ""), args.phones * PHOTOS, seen, stop), daemon=True)
     watcher.start()
     start = multiprocessing.Barrier(args.phones + 1)  # the phones, and this process
-    with _phones_folder(tmp) as own:
+    with _phones_folder(tmp, args.phones * PHOTOS * args.photo_mb * 1e6) as own:
         crowd = [context.Process(target=phones, args=(
             share, accounts, base, own, photos, start, results), daemon=True)
             for share in _shares(args.phones, args.processes)]
@@ -379,12 +379,14 @@ def drive(args, base: str, db_url: str, tmp: Path, services: dict, say,
 
 
 @contextlib.contextmanager
-def _phones_folder(tmp: Path) -> Iterator[Path]:
+def _phones_folder(tmp: Path, photo_bytes: float) -> Iterator[Path]:
     """Where the phones keep their databases and photos: in memory (/dev/shm) when the
-    host has it, as a phone's flash is its own. On the server's disk, each of a push's
-    SQLite commits waited for its fsync behind the uploads' (0.25 s at p95), and that
-    was counted as the server's."""
-    if not (SHM.is_dir() and os.access(SHM, os.W_OK)):
+    host has it with room for their photos, as a phone's flash is its own. On the
+    server's disk, each of a push's SQLite commits waited for its fsync behind the
+    uploads' (0.25 s at p95), and that was counted as the server's."""
+    roomy = SHM.is_dir() and os.access(SHM, os.W_OK) and (
+        shutil.disk_usage(SHM).free > 2 * photo_bytes)  # a container's is often 64 MB
+    if not roomy:
         yield tmp
         return
     folder = Path(tempfile.mkdtemp(prefix="mingcha-phones-", dir=SHM))  # mode 0700
