@@ -55,9 +55,22 @@ HOLDER = f"{socket.gethostname()[:100]} {os.getpid()}"
 
 
 def staging_path(upload_id: uuid.UUID) -> Path:
-    folder = Path(current_app.config["UPLOAD_DIR"])
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{upload_id}.part"  # ours, never a name a client chose
+    return Path(current_app.config["UPLOAD_DIR"]) / f"{upload_id}.part"  # never a client's name
+
+
+def _open_staging(upload_id: uuid.UUID, new: bool):
+    """The staging file, made when ``new``; UPLOAD_DIR is made with the host's first one.
+    Not before every request: a mkdir that finds the folder made is still a system call
+    and, under load, one more wait for the interpreter's lock."""
+    path = staging_path(upload_id)
+    flags = os.O_RDWR | (os.O_CREAT if new else 0)
+    try:
+        return open(os.open(path, flags, 0o666), "r+b")
+    except FileNotFoundError:
+        if not new:
+            raise
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return open(os.open(path, flags, 0o666), "r+b")
 
 
 def held(upload_id: uuid.UUID) -> int | None:
@@ -213,8 +226,7 @@ def append(upload: Upload, token: str, read, checksum) -> tuple[int, bool]:
     whole = _running_hash(upload, start)
     written, broken, flushed, committed, renewed = 0, False, 0, 0, time.monotonic()
     # The first bytes make the file, on the host that receives them; later ones need it.
-    flags = os.O_RDWR | (os.O_CREAT if start == 0 else 0)
-    with open(os.open(staging_path(upload.id), flags, 0o666), "r+b") as f:
+    with _open_staging(upload.id, new=start == 0) as f:
         f.truncate(start)
         f.seek(start)
         hashing = Hashing([digest, whole], threaded=upload.length - start > CHUNK)
