@@ -69,7 +69,8 @@ from sync.backoff import Backoff  # noqa: E402
 from sync.report import format_report  # noqa: E402
 
 BIN = Path(sys.executable).parent
-GUNICORN = ["--worker-class", "gthread", "--workers", "4", "--threads", "8"]  # README
+GUNICORN = ["--worker-class", "gthread", "--workers", "4", "--threads", "8",
+            "--preload"]  # README
 KB = 1024
 
 

@@ -251,7 +251,7 @@ def _start_mingcha(tmp: Path, env: dict, say) -> tuple[Server, str]:
     say(f"starting mingcha (gunicorn) on 127.0.0.1:{port}")
     server = Server("mingcha", [
         sys.executable, "-m", "gunicorn", "-w", "2", "-k", "gthread", "--threads", "4",
-        "-b", f"127.0.0.1:{port}", "server:create_app()"], tmp / "gunicorn.log",
+        "--preload", "-b", f"127.0.0.1:{port}", "server:create_app()"], tmp / "gunicorn.log",
         env=os.environ | env, cwd=ROOT)
     base = f"http://127.0.0.1:{port}"
     server.wait_ready(base + "/api/v1/uploads")
@@ -264,7 +264,7 @@ def _start_raw(tmp: Path, say) -> tuple[Server, str, Path]:
     store.mkdir()
     server = Server("raw", [
         sys.executable, "-m", "gunicorn", "-w", "2", "-k", "gthread", "--threads", "4",
-        "-b", f"127.0.0.1:{port}", "--chdir", str(ROOT / "bench"), "raw_put:app"],
+        "--preload", "-b", f"127.0.0.1:{port}", "--chdir", str(ROOT / "bench"), "raw_put:app"],
         tmp / "raw.log", env=os.environ | {"RAW_PUT_DIR": str(store)}, cwd=ROOT)
     base = f"http://127.0.0.1:{port}"
     server.wait_ready(base + "/probe")

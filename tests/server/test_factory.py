@@ -1,5 +1,6 @@
 """The app factory and its configuration."""
 
+import json
 import os
 import subprocess
 import sys
@@ -62,3 +63,36 @@ def test_a_web_worker_starts_without_the_bulletin_renderers(tmp_path):
         capture_output=True, text=True, timeout=120, cwd=Path(__file__).parents[2])
     assert started.returncode == 0, started.stderr
     assert started.stdout.strip() == "[]"
+
+
+BUILD_AND_LOOK = """
+import json, os, sys, threading
+from server import create_app
+create_app({"SQLALCHEMY_DATABASE_URI": sys.argv[1], "REDIS_URL": sys.argv[2],
+            "SECRET_KEY": "s", "MEDIA_ROOT": sys.argv[3], "UPLOAD_DIR": sys.argv[4]})
+held = []
+for fd in os.listdir("/proc/self/fd"):
+    try:
+        held.append(os.readlink(f"/proc/self/fd/{fd}"))
+    except OSError:  # the listing's own descriptor, closed by now
+        pass
+print(json.dumps({"threads": threading.active_count(),
+                  "held": [h for h in held if h.startswith("socket:") or h.endswith(".db")]}))
+"""
+
+
+def test_building_the_app_opens_no_connection_and_starts_no_thread(databases, backend,
+                                                                     tmp_path):
+    """gunicorn --preload (the README's command) builds the app once and forks its workers
+    from it. A database or Redis connection made before the fork would be one socket
+    shared by every worker, their queries interleaved on it; a thread would not survive
+    the fork at all."""
+    from tests.conftest import REDIS_URL
+
+    urls, _instance = databases
+    built = subprocess.run(
+        [sys.executable, "-c", BUILD_AND_LOOK, urls[backend], REDIS_URL,
+         str(tmp_path / "media"), str(tmp_path / "uploads")],
+        capture_output=True, text=True, timeout=120, cwd=Path(__file__).parents[2])
+    assert built.returncode == 0, built.stderr
+    assert json.loads(built.stdout) == {"threads": 1, "held": []}
