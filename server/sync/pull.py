@@ -36,9 +36,10 @@ def _page(key_count: int, dialect_name: str):
     audience = sa.or_(*(holds_word(FeedRow.audience, sa.bindparam(f"key{n}"),
                                     dialect_name)
                         for n in range(key_count)))
-    # PostgreSQL writes the ids as text: making a thousand uuid objects for orjson to
-    # write out again was a seventh of a page's time. SQLite keeps them as bare hex, which
-    # SQLAlchemy turns into UUIDs and orjson writes.
+    # PostgreSQL writes the ids as text: psycopg making a thousand uuid objects for orjson
+    # to write out again took a sixth of reading and encoding a page (4.6 -> 3.8 ms; about
+    # 4 % of a pull through the app). SQLite keeps them as bare hex, which SQLAlchemy turns
+    # into UUIDs and orjson writes.
     entity_id = (sa.cast(FeedRow.entity_id, sa.Text) if dialect_name == "postgresql"
                  else FeedRow.entity_id)
     return (sa.select(FeedRow.seq, FeedRow.type, entity_id, FeedRow.op,

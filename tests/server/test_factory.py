@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from server import config, create_app
+from tests.conftest import REDIS_URL
 
 
 def test_config_defaults_to_embedded_sqlite_and_in_process_jobs(tmp_path):
@@ -87,8 +88,6 @@ def test_building_the_app_opens_no_connection_and_starts_no_thread(databases, ba
     from it. A database or Redis connection made before the fork would be one socket
     shared by every worker, their queries interleaved on it; a thread would not survive
     the fork at all."""
-    from tests.conftest import REDIS_URL
-
     urls, _instance = databases
     built = subprocess.run(
         [sys.executable, "-c", BUILD_AND_LOOK, urls[backend], REDIS_URL,
