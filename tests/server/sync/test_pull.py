@@ -4,12 +4,12 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-import sqlalchemy as sa
 
 from server.extensions import db
 from server.models import Check, Plan
-from server.sync import feed
+from server.sync import feed, pull
 from server.sync.bulk import COPY_FROM
+from server.visibility import user_keys
 from tests.server.sync.conftest import mutation, new_check
 
 
@@ -175,21 +175,15 @@ def test_a_page_walks_the_feed_in_order_instead_of_sorting_all_of_it(phone, make
     inspector = phone(make.user("inspector"))
     for _ in range(3):
         inspector.push(*[new_check(site) for _ in range(200)])
-    statements = []
-
-    def keep(_conn, _cursor, statement, parameters, _context, _many):
-        if "FROM changes" in statement and "ORDER BY changes.seq" in statement:
-            statements.append((statement, parameters))
-
-    sa.event.listen(db.engine, "before_cursor_execute", keep)
-    try:
-        assert phone(user).pull_page(limit=50).status_code == 200
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", keep)
-    [(statement, parameters)] = statements
-    with db.engine.connect() as connection:
-        plan = connection.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement,
-                                          parameters).scalar()
+    assert len(phone(user).pull_page(limit=50).json["changes"]) == 50
+    # The query the pull sends to psycopg, with the compiler's keys, as it sends them.
+    keys = user_keys(user)
+    statement, fixed = pull._psycopg_page(len(keys))
+    parameters = fixed | {"after": 0, "limit": 51} | {
+        f"key{n}": f" {key} " for n, key in enumerate(keys)}
+    with db.engine.connect() as connection, \
+            connection.connection.driver_connection.cursor() as cursor:
+        [(plan,)] = cursor.execute("EXPLAIN (FORMAT JSON) " + statement, parameters).fetchall()
     top = plan[0]["Plan"]
     assert top["Node Type"] == "Limit"
     assert top["Plans"][0]["Node Type"] == "Index Scan", top
