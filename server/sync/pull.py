@@ -15,10 +15,8 @@ from ..visibility import user_keys
 def read_changes(user, after: int, limit: int) -> tuple[list[dict], int, bool]:
     """Up to ``limit`` changes the user may pull after ``after``: (changes, last seq, more)."""
     keys = user_keys(user)
-    params = {"after": after, "limit": limit + 1} | {
-        f"key{n}": f" {key} " for n, key in enumerate(keys)}
     # The stored JSON goes out as it is, never parsed and encoded again.
-    rows = _rows(len(keys), params)
+    rows = _rows(len(keys), page_parameters(keys, after, limit + 1))
     more = len(rows) > limit
     rows = rows[:limit]
     changes = [{"type": kind, "entity_id": entity_id, "op": op, "version": version,
@@ -26,6 +24,12 @@ def read_changes(user, after: int, limit: int) -> tuple[list[dict], int, bool]:
                for _seq, kind, entity_id, op, version, data in rows]
     last = rows[-1][0] if rows else after
     return changes, last, more
+
+
+def page_parameters(keys: list[str], after: int, limit: int) -> dict:
+    """The page query's parameters: where to start, how many rows, the user's keys."""
+    return {"after": after, "limit": limit} | {
+        f"key{n}": f" {key} " for n, key in enumerate(keys)}
 
 
 def _rows(key_count: int, params: dict) -> list[tuple]:

@@ -179,8 +179,7 @@ def test_a_page_walks_the_feed_in_order_instead_of_sorting_all_of_it(phone, make
     # The query the pull sends to psycopg, with the compiler's keys, as it sends them.
     keys = user_keys(user)
     statement, fixed = pull._psycopg_page(len(keys))
-    parameters = fixed | {"after": 0, "limit": 51} | {
-        f"key{n}": f" {key} " for n, key in enumerate(keys)}
+    parameters = fixed | pull.page_parameters(keys, after=0, limit=51)
     with db.engine.connect() as connection, \
             connection.connection.driver_connection.cursor() as cursor:
         [(plan,)] = cursor.execute("EXPLAIN (FORMAT JSON) " + statement, parameters).fetchall()
