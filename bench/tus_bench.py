@@ -143,12 +143,15 @@ def _tree(pid: int) -> list[int]:
     return found
 
 
-def _status_kib(pid: int, field: str) -> int:
+def _pss_kib(pid: int) -> int:
+    """The process's proportional set size: each page shared with others counted as its
+    share. gunicorn --preload forks its workers from a master that holds the app, and
+    their RSS would count those pages once per process."""
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(field + ":"):
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
                 return int(line.split()[1])
-    except OSError:
+    except OSError:  # the process just ended
         pass
     return 0
 
@@ -163,8 +166,8 @@ def _cpu_seconds(pids: list[int]) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-class RssSampler(threading.Thread):
-    """Sample the RSS of a process tree every 50 ms: peak of the sum, of one process;
+class MemorySampler(threading.Thread):
+    """Sample the PSS of a process tree every 50 ms: peak of the sum, of one process;
     and the CPU time the tree spent meanwhile."""
 
     def __init__(self, pid: int):
@@ -175,7 +178,7 @@ class RssSampler(threading.Thread):
         self.cpu = -_cpu_seconds(_tree(pid))
 
     def _sample(self) -> tuple[int, int]:
-        sizes = [_status_kib(p, "VmRSS") for p in _tree(self.pid)]
+        sizes = [_pss_kib(p) for p in _tree(self.pid)]
         return sum(sizes), max(sizes)
 
     def run(self):
@@ -236,7 +239,7 @@ def measure(server: Server, send) -> dict:
     """One upload (``send()``: its seconds) with the server's memory sampled; written
     data flushed first."""
     os.sync()  # the last run's dirty pages must not slow this one
-    sampler = RssSampler(server.proc.pid)
+    sampler = MemorySampler(server.proc.pid)
     sampler.start()
     try:
         seconds = send()
@@ -324,7 +327,7 @@ def _line(name: str, runs: list[dict], size: int) -> float:
 def _memory(name: str, runs: list[dict], what: str):
     peak = max(r["peak"] for r in runs)
     growth = max(r["peak"] - r["before"] for r in runs)
-    print(f"{name:<8} peak RSS {_mib(peak)} ({what}; largest process "
+    print(f"{name:<8} peak PSS {_mib(peak)} ({what}; largest process "
           f"{_mib(max(r['peak_one'] for r in runs))}), growth during upload {_mib(growth)}")
 
 
