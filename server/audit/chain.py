@@ -38,10 +38,10 @@ def record(action: str, *, actor=None, subject=None, subject_type=None, subject_
                "subject_type": subject_type,
                "subject_id": str(subject_id) if subject_id is not None else None,
                "detail": detail or {}}
-    db.session.connection()  # a transaction, so that a rollback forgets the event
+    session = db.session()
+    session.connection()  # a transaction, so that a rollback forgets the event
     # With the innermost transaction, so that a savepoint rolled back (a refused
     # mutation of a push) forgets the events made inside it.
-    session = db.session()
     inside = session.get_nested_transaction() or session.get_transaction()
     session.info.setdefault(_KEY, []).append((pending, inside))
     return pending

@@ -53,9 +53,9 @@ from server.models import (
 from sync.tus import encode_metadata
 from tests.conftest import login
 
-# One demo account per role; None: no token at all.
-# The unit contact is one whose unit has a rectification to upload evidence for.
-# None: no sign-in (anonymous), or an account World picks from the demo (see there).
+# One demo account per role. None: no token at all (anonymous), or an account World picks
+# from the demo: the unit contact is one whose unit has a rectification to upload evidence
+# for; the inspector and the supervisor, the first of their role with a check.
 ACCOUNTS = {"inspector": None, "supervisor": None, "reviewer": "reviewer",
             "compiler": "compiler", "unit": None, "admin": "admin", "anonymous": None}
 EXAMPLES = 8  # per operation, role and generation mode: keeps the file within CI's time
