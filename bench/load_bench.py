@@ -17,7 +17,9 @@ It prints p50 / p95 / max of sign-in, first pull, push, upload and time to ready
 the end of a photo's upload to its evidence ``ready``), the errors (requests the client
 had to retry, steps that failed, evidence not ready), and the drain efficiency: the sum
 of the media jobs' own CPU time (each job logs it) over (cores x the time from the first
-upload's end to the last ``ready``). Targets (issue 14, 50 phones, this 2-core machine):
+upload's end to the last ``ready``); and the cores each tier (web, worker, the load
+client, PostgreSQL) used while phones uploaded and after the last upload, which is what
+bounds the drain on a shared host. Targets (issue 14, 50 phones, this 2-core machine):
 no errors; push p95 <= 500 ms; first pull p95 <= 1 s; ready p95 <= 10 s; drain
 efficiency >= 0.6. Exits 1 when a target is missed.
 
@@ -214,6 +216,51 @@ def cpu_now(services: dict, crowd: list) -> dict:
     return used
 
 
+class CpuSampler(threading.Thread):
+    """``cpu_now`` every half second with its wall-clock time, from the day's end on: how
+    the tiers shared the cores while phones uploaded, and after (``phase_report``)."""
+
+    def __init__(self, services: dict, crowd: list):
+        super().__init__(name="cpu-sampler", daemon=True)
+        self.services, self.crowd = services, crowd
+        self.samples: list[tuple[float, dict]] = []
+        self.done = threading.Event()
+
+    def run(self):
+        while True:
+            self.samples.append((time.time(), cpu_now(self.services, self.crowd)))
+            if self.done.wait(0.5):
+                return
+
+    def stop(self):
+        self.done.set()
+        self.join()
+        self.samples.append((time.time(), cpu_now(self.services, self.crowd)))
+
+
+def phase_report(samples: list[tuple[float, dict]], began: float, uploaded: float,
+                 ready: float):
+    """Cores each tier used from ``began`` (the day's end) to ``uploaded`` (the last
+    upload's end), and from there to ``ready`` (the last evidence ready): the drain is
+    what the workers got of the cores in the first phase and the second."""
+    def at(moment: float) -> tuple[float, dict]:  # the sample nearest the moment
+        return min(samples, key=lambda sample: abs(sample[0] - moment))
+
+    parts = []
+    for name, start, end in (("while phones upload", began, uploaded),
+                             ("after the last upload", uploaded, ready)):
+        (t0, before), (t1, after) = at(start), at(end)
+        if t1 - t0 < 0.5:  # within one sample
+            parts.append(f"{name}: too short to measure")
+            continue
+        cores = {tier: (after[tier] - before[tier]) / (t1 - t0) for tier in after}
+        machine = cores.pop("machine")
+        cores["PostgreSQL and the rest"] = machine - sum(cores.values())
+        parts.append(f"{name} ({t1 - t0:.1f} s): " + ", ".join(
+            f"{tier} {value:.2f}" for tier, value in cores.items()))
+    print(f"cores used by each tier, {os.cpu_count()} in all: " + "; ".join(parts))
+
+
 def cpu_report(before: dict, after: dict, seconds: float):
     spent = {name: after[name] - before[name] for name in after}
     machine = spent.pop("machine")
@@ -332,9 +379,10 @@ class Run:
     seen ready or failed, and its state; ``stats``: each phone's counters), the CPU used
     when they began, and their processes."""
 
-    def __init__(self, timings, seen, stats, cpu, crowd):
+    def __init__(self, timings, seen, stats, cpu, crowd, sampler, began):
         self.timings, self.seen, self.stats, self.cpu, self.crowd = (
             timings, seen, stats, cpu, crowd)
+        self.sampler, self.began = sampler, began  # began: the day's end, wall clock
 
 
 def drive(args, base: str, db_url: str, tmp: Path, services: dict, say,
@@ -361,7 +409,9 @@ def drive(args, base: str, db_url: str, tmp: Path, services: dict, say,
             process.start()
         start.wait()  # they sign in
         start.wait()  # the day's end: every phone pulls, pushes and uploads at once
-        cpu = time.monotonic(), cpu_now(services, crowd)
+        cpu, began = (time.monotonic(), cpu_now(services, crowd)), time.time()
+        sampler = CpuSampler(services, crowd)
+        sampler.start()
         timings, stats = Timings(), []
         for _ in crowd:
             seconds, uploaded, failures, phone_stats = results.get()
@@ -375,7 +425,8 @@ def drive(args, base: str, db_url: str, tmp: Path, services: dict, say,
             time.sleep(0.2)
         stop.set()
         watcher.join()
-    return Run(timings, seen, stats, cpu, crowd)
+        sampler.stop()
+    return Run(timings, seen, stats, cpu, crowd, sampler, began)
 
 
 @contextlib.contextmanager
@@ -446,6 +497,9 @@ def main() -> int:
         met = report(args, run.timings, run.seen, run.stats, [tmp / "worker.log"],
                      [tmp / "web.log"])
         cpu_report(run.cpu[1], cpu_now(services, run.crowd), time.monotonic() - run.cpu[0])
+        if run.timings.uploaded and run.seen:
+            phase_report(run.sampler.samples, run.began, max(run.timings.uploaded.values()),
+                         max(t for t, _state in run.seen.values()))
     finally:
         for service in reversed(services.values()):
             service.stop()

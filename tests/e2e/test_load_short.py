@@ -22,3 +22,6 @@ def test_phones_syncing_at_once_lose_nothing_and_every_photo_becomes_ready():
     rows = {m[1]: int(m[2]) for m in re.finditer(r"^(\S+)\s+(\d+)\s+[\d.]+s", out, re.M)}
     assert rows == {"sign-in": 4, "pull": 4, "push": 16, "upload": 12, "ready": 12}, out
     assert "drain: 12 media jobs" in out, out
+    shares = re.search(r"^cores used by each tier, \d+ in all: while phones upload (.*)$", out,
+                       re.M)
+    assert shares and "after the last upload" in shares[1], out
