@@ -196,8 +196,8 @@ class Client:
             params = {"limit": self.page_size} | ({"cursor": cursor} if cursor else {})
             page = _parse(PullResponse, self._request("GET", PULL, params=params))
             with self.store.transaction():  # the page and its cursor, or neither
-                for change in page.changes:
-                    applied += _apply_change(self.store, change)
+                applied += self.store.apply_pulled([
+                    (c.type, str(c.entity_id), c.op, c.version, c.data) for c in page.changes])
                 self.store.put("cursor", page.cursor)
             if not page.more:
                 return applied
@@ -280,16 +280,3 @@ def _parse(model, response: httpx.Response):
     except pydantic.ValidationError as error:
         raise SyncError(response.status_code, "Bad response",
                         f"the server's answer does not follow the protocol: {error}") from None
-
-
-def _apply_change(store: Store, change) -> bool:
-    """Take one pulled change as the server's state of its record, unless it is older."""
-    type_, entity_id = change.type, str(change.entity_id)
-    version, base, _deleted = store.server_state(type_, entity_id)
-    if version is not None and change.version < version:
-        return False
-    if change.op == "delete":
-        store.set_server_state(type_, entity_id, change.version, base, True)
-    else:
-        store.set_server_state(type_, entity_id, change.version, change.data or {})
-    return True

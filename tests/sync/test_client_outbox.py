@@ -13,8 +13,6 @@ import sqlalchemy as sa
 from server.extensions import db
 from server.models import AppliedMutation, Check
 from sync import outbox
-from sync.client import _apply_change
-from sync.messages import Change
 from sync.store import Store, dumps
 from tests.sync.conftest import RecordingTransport
 
@@ -80,9 +78,36 @@ def test_older_change_does_not_replace_a_newer_version(offline_phone):
     check_id = str(uuid.uuid4())
     with store.transaction():
         store.set_server_state("check", check_id, 5, {"notes": "当前"})
-        assert not _apply_change(store, Change(type="check", entity_id=check_id,
-                                               op="upsert", version=4, data={"notes": "陈旧"}))
+        assert store.apply_pulled([("check", check_id, "upsert", 4, {"notes": "陈旧"})]) == 0
     assert store.record("check", check_id).data["notes"] == "当前"
+
+
+def test_a_pulled_page_keeps_local_edits_on_top_and_a_deleted_record_its_last_state(
+        offline_phone):
+    client = offline_phone()
+    store = client.store
+    edited, gone, new = (str(uuid.uuid4()) for _ in range(3))
+    with store.transaction():
+        store.set_server_state("check", edited, 2, {"notes": "旧", "mode": "open"})
+        store.set_server_state("check", gone, 3, {"notes": "将删除"})
+    client.upsert("check", edited, {"notes": "手机上改的"})
+    with store.transaction():
+        taken = store.apply_pulled([
+            ("check", edited, "upsert", 3, {"notes": "服务器的", "mode": "covert"}),
+            ("check", gone, "delete", 4, None),
+            ("check", new, "upsert", 1, {"notes": "先"}),
+            ("check", new, "upsert", 2, {"notes": "后"}),  # the later row of a page wins
+        ])
+    assert taken == 4
+    mine = store.record("check", edited)
+    assert (mine.version, mine.data) == (3, {"notes": "手机上改的", "mode": "covert"})
+    assert store.server_state("check", edited) == (3, {"notes": "服务器的", "mode": "covert"},
+                                                   False)
+    deleted = store.record("check", gone)
+    assert deleted.deleted and (deleted.version, deleted.data) == (4, {"notes": "将删除"})
+    assert store.server_state("check", gone) == (4, {"notes": "将删除"}, True)
+    assert store.record("check", new).data == {"notes": "后"}
+    assert [r.entity_id for r in client.records("check")] == [edited, new]
 
 
 # --- against the real server ---------------------------------------------------------------
@@ -167,19 +192,20 @@ def test_kill_during_a_pull_page_keeps_cursor_and_records_together(open_phone, m
     username = make.user("inspector").username
     client = open_phone(username)
     client.page_size = 3
-    real, calls = Store.set_server_state, []
+    real, calls = Store.apply_pulled, []
 
-    def die_on_the_fifth(self, *args, **kwargs):
-        calls.append(args)
-        if len(calls) == 5:
+    def die_after_writing_the_second_page(self, changes):
+        calls.append(changes)
+        taken = real(self, changes)
+        if len(calls) == 2:
             raise KeyboardInterrupt("killed")
-        real(self, *args, **kwargs)
+        return taken
 
-    monkeypatch.setattr(Store, "set_server_state", die_on_the_fifth)
+    monkeypatch.setattr(Store, "apply_pulled", die_after_writing_the_second_page)
     with pytest.raises(KeyboardInterrupt):
         client.pull()
     client.close()
-    monkeypatch.setattr(Store, "set_server_state", real)
+    monkeypatch.setattr(Store, "apply_pulled", real)
     again = open_phone(username)
     assert again.store.get("cursor") is not None and len(again.records()) == 3
     pulled = again.pull()
