@@ -62,7 +62,7 @@ worker: install
 # one pytest process per core (at most 8: each has a Redis database of its own, 15 down to 8).
 test: install services
 	npm test --prefix field
-	$(BIN)/python -m pytest -n auto --maxprocesses 8
+	$(BIN)/python -m pytest -n auto --maxprocesses 8 --durations=15
 
 # Issue 9, point 15: the media library fed FUZZ_EXAMPLES damaged, truncated and hostile
 # files (`make test` runs a few hundred); prints the cases, time and peak memory.
