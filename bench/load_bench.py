@@ -238,36 +238,38 @@ class CpuSampler(threading.Thread):
         self.samples.append((time.time(), cpu_now(self.services, self.crowd)))
 
 
-def phase_report(samples: list[tuple[float, dict]], began: float, uploaded: float,
-                 ready: float):
-    """Cores each tier used from ``began`` (the day's end) to ``uploaded`` (the last
-    upload's end), and from there to ``ready`` (the last evidence ready): the drain is
-    what the workers got of the cores in the first phase and the second."""
+def phase_report(samples: list[tuple[float, dict]], uploaded: float, ready: float):
+    """Cores each tier used from the first sample (the day's end) to ``uploaded`` (the
+    last upload's end), and from there to ``ready`` (the last evidence ready): the drain
+    is what the workers got of the cores in the first phase and the second."""
     def at(moment: float) -> tuple[float, dict]:  # the sample nearest the moment
         return min(samples, key=lambda sample: abs(sample[0] - moment))
 
     parts = []
-    for name, start, end in (("while phones upload", began, uploaded),
+    for name, start, end in (("while phones upload", samples[0][0], uploaded),
                              ("after the last upload", uploaded, ready)):
         (t0, before), (t1, after) = at(start), at(end)
         if t1 - t0 < 0.5:  # within one sample
             parts.append(f"{name}: too short to measure")
             continue
-        cores = {tier: (after[tier] - before[tier]) / (t1 - t0) for tier in after}
-        machine = cores.pop("machine")
-        cores["PostgreSQL and the rest"] = machine - sum(cores.values())
+        spent, _machine = by_tier(before, after)
         parts.append(f"{name} ({t1 - t0:.1f} s): " + ", ".join(
-            f"{tier} {value:.2f}" for tier, value in cores.items()))
+            f"{tier} {value / (t1 - t0):.2f}" for tier, value in spent.items()))
     print(f"cores used by each tier, {os.cpu_count()} in all: " + "; ".join(parts))
 
 
-def cpu_report(before: dict, after: dict, seconds: float):
+def by_tier(before: dict, after: dict) -> tuple[dict, float]:
+    """CPU seconds each tier used between two ``cpu_now``, PostgreSQL and the rest being
+    what the machine used beyond the others; and the machine's."""
     spent = {name: after[name] - before[name] for name in after}
     machine = spent.pop("machine")
-    others = machine - sum(spent.values())
+    return spent | {"PostgreSQL and the rest": machine - sum(spent.values())}, machine
+
+
+def cpu_report(before: dict, after: dict, seconds: float):
+    spent, machine = by_tier(before, after)
     parts = ", ".join(f"{name} {value:.1f} s" for name, value in spent.items())
-    print(f"cpu in the {seconds:.1f} s from the pull to the last ready: {parts}, "
-          f"PostgreSQL and the rest {others:.1f} s; idle "
+    print(f"cpu in the {seconds:.1f} s from the pull to the last ready: {parts}; idle "
           f"{max(0.0, os.cpu_count() * seconds - machine):.1f} s of {os.cpu_count()} cores")
 
 
@@ -379,10 +381,9 @@ class Run:
     seen ready or failed, and its state; ``stats``: each phone's counters), the CPU used
     when they began, and their processes."""
 
-    def __init__(self, timings, seen, stats, cpu, crowd, sampler, began):
-        self.timings, self.seen, self.stats, self.cpu, self.crowd = (
-            timings, seen, stats, cpu, crowd)
-        self.sampler, self.began = sampler, began  # began: the day's end, wall clock
+    def __init__(self, timings, seen, stats, cpu, crowd, sampler):
+        self.timings, self.seen, self.stats, self.cpu, self.crowd, self.sampler = (
+            timings, seen, stats, cpu, crowd, sampler)
 
 
 def drive(args, base: str, db_url: str, tmp: Path, services: dict, say,
@@ -409,7 +410,7 @@ def drive(args, base: str, db_url: str, tmp: Path, services: dict, say,
             process.start()
         start.wait()  # they sign in
         start.wait()  # the day's end: every phone pulls, pushes and uploads at once
-        cpu, began = (time.monotonic(), cpu_now(services, crowd)), time.time()
+        cpu = time.monotonic(), cpu_now(services, crowd)
         sampler = CpuSampler(services, crowd)
         sampler.start()
         timings, stats = Timings(), []
@@ -426,7 +427,7 @@ def drive(args, base: str, db_url: str, tmp: Path, services: dict, say,
         stop.set()
         watcher.join()
         sampler.stop()
-    return Run(timings, seen, stats, cpu, crowd, sampler, began)
+    return Run(timings, seen, stats, cpu, crowd, sampler)
 
 
 @contextlib.contextmanager
@@ -498,7 +499,7 @@ def main() -> int:
                      [tmp / "web.log"])
         cpu_report(run.cpu[1], cpu_now(services, run.crowd), time.monotonic() - run.cpu[0])
         if run.timings.uploaded and run.seen:
-            phase_report(run.sampler.samples, run.began, max(run.timings.uploaded.values()),
+            phase_report(run.sampler.samples, max(run.timings.uploaded.values()),
                          max(t for t, _state in run.seen.values()))
     finally:
         for service in reversed(services.values()):

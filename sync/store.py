@@ -142,8 +142,8 @@ class Store:
         held (a push's result may be newer than a page read before it); return how many
         were taken. Call inside a transaction. A record with no pending edits shows the
         server's state as it is, so only those with some are rebuilt one by one. A pull of
-        the demo bureau (233 records) took 27-35 ms of the phone's CPU change by change
-        (five statements each), 12-18 ms so."""
+        the demo bureau (233 records) took 27-35 ms of the phone's CPU with five statements
+        a change, 12-18 ms this way."""
         # The page's (type, entity_id) pairs go as one JSON array, whatever their number.
         keys = dumps(sorted({(type_, entity_id) for type_, entity_id, *_rest in changes}))
         held = {(type_, entity_id): (version, base) for type_, entity_id, version, base
