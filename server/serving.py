@@ -5,7 +5,6 @@ import time
 from contextlib import contextmanager
 
 from werkzeug.serving import make_server
-from werkzeug.wsgi import ClosingIterator
 
 
 class InFlight:
@@ -20,10 +19,23 @@ class InFlight:
         with self.lock:
             self.count += 1
         try:
-            return ClosingIterator(self.app(environ, start_response), [self._done])
+            return self._answered(self.app(environ, start_response))
         except BaseException:
             self._done()
             raise
+
+    def _answered(self, body):
+        """The response's body, counted done once it is sent or closed. Not only on
+        close: after the body, Werkzeug reads what is left of the request, and a browser
+        that hangs up then makes it skip close (a stop then waited its full 10 s)."""
+        try:
+            yield from body
+        finally:
+            try:
+                if hasattr(body, "close"):
+                    body.close()
+            finally:
+                self._done()
 
     def _done(self):
         with self.lock:
