@@ -66,13 +66,13 @@ def _config(url: str, instance) -> dict:
 
 
 def _empty_tables():
-    tables = [t for t in db.metadata.sorted_tables]
-    if db.engine.dialect.name == "postgresql":
-        names = ", ".join(f'"{t.name}"' for t in tables)
-        db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    else:
-        for table in reversed(tables):
-            db.session.execute(table.delete())
+    """DELETE, not TRUNCATE: a test leaves a few rows, and TRUNCATE makes every table anew
+    on disk (0.15-0.2 s per PostgreSQL test on a slow VM, against a few ms)."""
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
+    if db.engine.dialect.name == "postgresql":  # ids count from 1 again, as on a new database
+        db.session.execute(sa.text("SELECT setval(oid, 1, false) FROM pg_class "
+                                   "WHERE relkind = 'S'"))
     db.session.commit()
 
 
