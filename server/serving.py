@@ -47,17 +47,23 @@ class InFlight:
             time.sleep(0.01)
 
 
-@contextmanager
-def serving(app):
-    """Yield the base URL of ``app`` served on a free loopback port until the block ends;
-    then stop taking requests and let those under way finish (at most 10 s)."""
-    answering = InFlight(app)
-    server = make_server("127.0.0.1", 0, answering, threaded=True)
+def start(wsgi_app) -> tuple:
+    """Serve ``wsgi_app`` on a free loopback port from a thread: (server, thread)."""
+    server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
     # Shutdown waits for the serving loop's next poll: poll often, or stopping costs
     # half a second (socketserver's default) every time.
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01},
                               daemon=True)
     thread.start()
+    return server, thread
+
+
+@contextmanager
+def serving(app):
+    """Yield the base URL of ``app`` served on a free loopback port until the block ends;
+    then stop taking requests and let those under way finish (at most 10 s)."""
+    answering = InFlight(app)
+    server, thread = start(answering)
     try:
         yield f"http://127.0.0.1:{server.server_port}"
     finally:

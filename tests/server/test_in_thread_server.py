@@ -3,13 +3,11 @@ answering, so that stopping waits for them and for nothing else."""
 
 import socket
 import struct
-import threading
 import time
 
 import pytest
-from werkzeug.serving import make_server
 
-from server.serving import InFlight
+from server.serving import InFlight, start
 
 
 def _hello(environ, start_response):
@@ -30,10 +28,7 @@ def test_a_browser_that_hangs_up_after_its_answer_is_not_waited_for():
     the connection (a browser tab closed) makes it skip the body's close. The request was
     answered all the same, and must not count as under way (a stop then waited 10 s)."""
     answering = InFlight(_hello)
-    server = make_server("127.0.0.1", 0, answering, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01},
-                              daemon=True)
-    thread.start()
+    server, _thread = start(answering)
     try:
         with socket.create_connection(("127.0.0.1", server.server_port)) as browser:
             # The request, then the start of another that the server reads after answering.
