@@ -76,6 +76,7 @@ def _bearer_token() -> str | None:
 
 def _api_user() -> User | None:
     token = _bearer_token()
+    _statements_alone()
     device = device_for_token(token) if token else None
     if device is None:
         return None
@@ -83,8 +84,18 @@ def _api_user() -> User | None:
     if device.last_seen_at is None or now - device.last_seen_at > SEEN_EVERY:
         device.last_seen_at = now
         db.session.commit()
+        _statements_alone()  # the commit ended the first; the view's reads follow
     g.device = device
     return device.user
+
+
+def _statements_alone():
+    """For a view that writes nothing, on PostgreSQL: run the session's next statements
+    without BEGIN and ROLLBACK around them (two round trips of a pull page's four). Each
+    sees what was committed before it, as in a READ COMMITTED transaction; the pool
+    hands the connection on as it was."""
+    if _reads_only() and db.engine.dialect.name == "postgresql":
+        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 def _session_user() -> User | None:
@@ -123,6 +134,11 @@ def current_actor() -> User | None:
 def _takes_sessions() -> bool:
     view = current_app.view_functions.get(request.endpoint)
     return getattr(view, "sessions", False)
+
+
+def _reads_only() -> bool:
+    view = current_app.view_functions.get(request.endpoint)
+    return getattr(view, "reads_only", False)
 
 
 def authorise():

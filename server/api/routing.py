@@ -36,8 +36,11 @@ class ApiBlueprint(Blueprint):
         self.sessions = sessions
 
     def operation(self, rule: str, method: str, *, summary: str, roles, body=None, query=None,
-                  responses=None, tag: str = "", description: str = ""):
-        """Register the view for ``method rule``; it receives ``body=``/``query=`` parsed."""
+                  responses=None, tag: str = "", description: str = "",
+                  reads_only: bool = False):
+        """Register the view for ``method rule``; it receives ``body=``/``query=`` parsed.
+        ``reads_only``: the view writes nothing, so on PostgreSQL its statements run
+        without a transaction around them (``server.access``)."""
         def register(view):
             op = Operation(rule, method, view.__name__, summary,
                            roles if roles == PUBLIC else frozenset(roles), body, query,
@@ -53,6 +56,7 @@ class ApiBlueprint(Blueprint):
 
             handler.access = op.roles
             handler.sessions = self.sessions
+            handler.reads_only = reads_only
             self.add_url_rule(rule, endpoint=op.endpoint, view_func=handler, methods=[method])
             self.operations.append(op)
             return handler

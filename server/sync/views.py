@@ -62,7 +62,8 @@ def _clock_offset() -> float | None:
 
 
 @bp.operation("/pull", "GET", summary="Receive changes", roles=ALL, tag="sync",
-              query=PullQuery, responses={200: PullResponse, 400: ProblemDocument})
+              query=PullQuery, responses={200: PullResponse, 400: ProblemDocument},
+              reads_only=True)
 def pull(query: PullQuery):
     """Changes visible to the caller after `cursor`, in commit order; none skipped.
 

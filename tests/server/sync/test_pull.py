@@ -1,7 +1,7 @@
 """Pull: the change feed in commit order, paged, with deletes for what leaves one's view."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -194,3 +194,34 @@ def test_the_head_a_commit_wrote_is_not_kept_for_a_later_commit(make):
     make.check(make.user("inspector"), make.site())
     db.session.commit()
     assert feed.written_head(db.session) is None
+
+
+def test_a_pull_holds_no_transaction_and_a_push_after_it_commits_as_one(
+        app, phone, make, backend):
+    """On PostgreSQL a pull's statements run without BEGIN and ROLLBACK around them (two
+    round trips of a page's four); the connection goes back to the pool as it came, so
+    the push after it is one transaction again. A device's last-seen stamp still commits."""
+    from flask import request
+
+    from server.models import Device
+
+    in_autocommit = {}
+
+    @app.after_request
+    def note(response):
+        driver = db.session.connection().connection.driver_connection
+        in_autocommit[request.endpoint] = getattr(driver, "autocommit", None)
+        return response
+
+    user, site = make.user("inspector"), make.site()
+    p = phone(user)
+    device = db.session.get(Device, uuid.UUID(p.device_id))
+    device.last_seen_at = datetime(2026, 1, 5, tzinfo=UTC)
+    db.session.commit()
+    assert len(p.pull()) >= 11
+    db.session.expire_all()
+    seen = db.session.get(Device, device.id).last_seen_at
+    assert datetime.now(UTC) - seen < timedelta(minutes=5)  # stamped by the pull
+    p.push(new_check(site))
+    if backend == "postgresql":
+        assert (in_autocommit["sync.pull"], in_autocommit["sync.push"]) == (True, False)
