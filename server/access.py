@@ -94,7 +94,7 @@ def _statements_alone():
     without BEGIN and ROLLBACK around them (two round trips of a pull page's four). Each
     sees what was committed before it, as in a READ COMMITTED transaction; the pool
     hands the connection on as it was."""
-    if _reads_only() and db.engine.dialect.name == "postgresql":
+    if _view_says("reads_only") and db.engine.dialect.name == "postgresql":
         db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
@@ -123,7 +123,7 @@ def current_actor() -> User | None:
     if "actor" not in g:
         if not request.path.startswith("/api/"):
             g.actor = _session_user()
-        elif _bearer_token() is None and _takes_sessions():
+        elif _bearer_token() is None and _view_says("sessions"):
             g.actor = _desk_session_user()
         else:
             g.actor = _api_user()
@@ -131,14 +131,9 @@ def current_actor() -> User | None:
     return g.actor
 
 
-def _takes_sessions() -> bool:
-    view = current_app.view_functions.get(request.endpoint)
-    return getattr(view, "sessions", False)
-
-
-def _reads_only() -> bool:
-    view = current_app.view_functions.get(request.endpoint)
-    return getattr(view, "reads_only", False)
+def _view_says(flag: str) -> bool:
+    """A flag the request's view was declared with (``ApiBlueprint.operation``)."""
+    return getattr(current_app.view_functions.get(request.endpoint), flag, False)
 
 
 def authorise():
