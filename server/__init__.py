@@ -35,7 +35,7 @@ def register_logging(app):
 
 
 def register_extensions(app):
-    from . import access, headers, locale, sqlite
+    from . import access, connections, headers, locale, sqlite
     from .api import encoding
     from .audit import chain
     from .auth import passwords
@@ -45,6 +45,7 @@ def register_extensions(app):
     db.init_app(app)
     with app.app_context():
         sqlite.configure(db.engine)  # creating the engine connects to nothing
+        connections.configure(db.engine)
     chain.init_app(db.session)  # before the feed: its lock is taken first
     feed.init_app(db.session)
     migrate.init_app(app, db, directory=str(app.config.get("MIGRATIONS_DIR") or _migrations()),

@@ -81,7 +81,6 @@ def load(env=None) -> dict:
         "INSTANCE_DIR": str(instance),
         "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": env.get("REDIS_URL") or None,
         "MEDIA_ROOT": env.get("MEDIA_ROOT") or str(instance / "media"),
         "UPLOAD_DIR": env.get("UPLOAD_DIR") or str(instance / "uploads"),

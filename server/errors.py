@@ -101,9 +101,12 @@ def init_app(app):
 
     @app.errorhandler(OperationalError)
     def on_database_busy(exc: OperationalError):
-        if not is_busy(exc):
+        # A writer clash on SQLite, or a connection the database closed under the request
+        # (a restart: the pool is renewed for the next one).
+        if not (is_busy(exc) or exc.connection_invalidated):
             return on_unexpected(exc)
-        log.warning("database busy: %s %s", request.method, request.path)
+        log.warning("database %s: %s %s", "busy" if is_busy(exc) else "connection lost",
+                    request.method, request.path)
         return _answer(Problem(503, _("Busy"), _("The server is busy; try again shortly."),
                                headers={"Retry-After": "1"}))
 
