@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from psycopg import sql
 from sqlalchemy.exc import IntegrityError
 
+from ..api.records import as_text
 from ..extensions import db
 from ..models.base import UTCDateTime
 
@@ -79,8 +80,16 @@ def copy(driver_connection, table_name: str, names, rows) -> None:
 def _processors(table, names: tuple, dialect) -> list:
     """What SQLAlchemy does to each column's value before the driver sees it (a time
     turned to UTC, JSON to text, an enum checked)."""
-    return [table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-            for name in names]
+    return [_processor(table.c[name].type, dialect) for name in names]
+
+
+def _processor(column_type, dialect):
+    process = column_type.dialect_impl(dialect).bind_processor(dialect)
+    if not isinstance(column_type, UTCDateTime):
+        return process
+    # The time as text: COPY writes a time by isoformat(), five times slower (four of
+    # the six times a new check's rows hold were a twentieth of a push).
+    return lambda value: None if value is None else as_text(process(value))
 
 
 def _row(record, links, columns, clock) -> dict:

@@ -13,7 +13,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from ..api.records import TYPES, to_data
+from ..api.records import TYPES, as_text, to_data
 from ..models import Case, Evidence, FeedRow, Finding, Rectification, utcnow
 from ..sql import among
 from ..visibility import keys_for
@@ -164,6 +164,7 @@ def _write_pipelined(session, stale: dict, rows, at) -> int:
     phones, two transactions on average). A batch of ``bulk.COPY_FROM`` rows or more
     goes by COPY after the pipeline: two round trips more, for a load of half the time."""
     connection = session.connection().connection.driver_connection
+    at = as_text(at)  # once, not once a row by COPY's own isoformat()
     values = [(k, i, op, v, None if d is None else orjson.dumps(d).decode(),
                audience_text(keys), at) for k, i, op, v, d, keys in rows]
     by_copy = len(values) >= bulk.COPY_FROM

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 
 from server.api.records import plain
+from sync.records import CheckData
 
 EIGHT_HOURS = timezone(timedelta(hours=8))
 
@@ -20,6 +21,8 @@ EIGHT_HOURS = timezone(timedelta(hours=8))
     datetime(2026, 12, 3, 9, 12, 3, 7, tzinfo=UTC),
     datetime(1, 1, 1, tzinfo=UTC),
     datetime(2026, 12, 3, 9, 12, 3, tzinfo=EIGHT_HOURS),
+    CheckData.model_validate({"started_at": "2026-11-30T09:12:03.5+08:00"}).started_at,
+    datetime(2026, 12, 3, 9, 12, 3),
     datetime(2026, 12, 3, 9, 12, 3, tzinfo=timezone(timedelta(hours=5, minutes=30, seconds=15))),
 ])
 def test_ids_dates_and_times_read_as_str_and_isoformat_write_them(value):
