@@ -103,9 +103,10 @@ def init_app(app):
     def on_database_busy(exc: OperationalError):
         # A writer clash on SQLite, or a connection the database closed under the request
         # (a restart: the pool is renewed for the next one).
-        if not (is_busy(exc) or exc.connection_invalidated):
+        busy = is_busy(exc)
+        if not (busy or exc.connection_invalidated):
             return on_unexpected(exc)
-        log.warning("database %s: %s %s", "busy" if is_busy(exc) else "connection lost",
+        log.warning("database %s: %s %s", "busy" if busy else "connection lost",
                     request.method, request.path)
         return _answer(Problem(503, _("Busy"), _("The server is busy; try again shortly."),
                                headers={"Retry-After": "1"}))
