@@ -14,7 +14,7 @@ from . import data, recordings
 from .activity import LOCAL, METRES_PER_DEGREE, WINDOW_SITES, on_working_day
 from .followup import FollowUp
 
-CLEAR_SHARE = 0.35  # of checks without a finding that still keep a photo (all off site do)
+CLEAR_SHARE = 0.55  # of checks without a finding that still keep a photo (all off site do)
 VOICE_NOTES, VIDEOS = 4, 3
 WAITING = timedelta(days=7)  # the reviewer works oldest first: the last week's evidence waits
 ATTENDANCE = {"absent", "late_early", "attendance_rules"}  # the sign-in book shows these
@@ -46,10 +46,11 @@ def plan(rng: random.Random, now: datetime, checks: list[Check], findings: list[
                    VOICE_NOTES if recording else 0)
     filmed = _some(rng, [f for f in findings if _scene(f.check) in ("works", "village")],
                    VIDEOS if recording else 0)
+    kept = _clear_checks_kept(rng, now, [c for c in checks if c not in by_check])
     shots = []
     for check in checks:
         finding = by_check.get(check)
-        if finding is None and rng.random() > CLEAR_SHARE and not _off_site(check):
+        if finding is None and check not in kept:
             continue
         extras = [kind for kind, chosen in (("audio", voiced), ("video", filmed))
                   if finding in chosen]
@@ -64,6 +65,19 @@ def plan(rng: random.Random, now: datetime, checks: list[Check], findings: list[
         finding.evidence_ids = [str(s.evidence.id) for s in shots if s.evidence.finding is finding]
     _judge(now, shots, users["reviewer"])
     return shots + _fixes(rng, now, followup, users)
+
+
+def _clear_checks_kept(rng, now: datetime, clear: list[Check]) -> set[Check]:
+    """The checks without a finding that keep a photo: every one of the last week (the
+    reviewer's queue), every one whose phone stood off site, and others up to a fixed
+    share; so the month looks alike whatever day the demo is loaded."""
+    kept = {check for check in clear if _off_site(check) or _waiting(now, check)}
+    rest = [check for check in clear if check not in kept]
+    return kept | set(_some(rng, rest, max(0, round(CLEAR_SHARE * len(clear)) - len(kept))))
+
+
+def _waiting(now: datetime, check: Check) -> bool:
+    return now - check.started_at <= WAITING
 
 
 def _some(rng, items: list, k: int) -> list:
@@ -151,7 +165,7 @@ def _judge(now: datetime, shots: list[Shot], reviewer: User):
     for more, and the others accepted."""
     ordered = sorted(shots, key=lambda shot: shot.taken)
     older = [shot for shot in ordered
-             if not _confirmed(shot) and now - shot.evidence.check.started_at > WAITING]
+             if not _confirmed(shot) and not _waiting(now, shot.evidence.check)]
     remarks = {}
     copied = _copy_earlier_photo(ordered, older)
     if copied:

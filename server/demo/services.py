@@ -3,6 +3,7 @@
 import random
 import uuid
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from ..auth.passwords import hash_password, verify_password
@@ -15,7 +16,8 @@ from . import activity, data, evidence
 from .activity import LOCAL
 from .bulletin import publish_last_month
 from .capture import capture
-from .followup import open_cases
+from .evidence import Shot
+from .followup import FollowUp, open_cases
 from .trail import write_trail
 
 SEED = 20260101  # one seed, so every load tells the same story relative to its day
@@ -46,12 +48,46 @@ def password_matches(password: str) -> bool:
     return stored is not None and verify_password(stored, password)
 
 
+@dataclass
+class Month:
+    """The demo bureau and its month, added to the session; the evidence's files not made."""
+
+    units: dict[str, Unit]
+    sites: dict[str, Site]
+    users: dict[str, User]
+    plans: list[tuple[Plan, int]]
+    draws: list
+    checks: list
+    findings: list
+    followup: FollowUp
+    shots: list[Shot]
+
+
 def load_demo(password: str, now: datetime | None = None, seed: int = SEED,
               media: bool = False) -> dict:
     """Add the demo bureau with a month of activity ending at ``now``; return the counts.
     ``media``: with the evidence, made and processed as uploads are (some seconds; the
     command does; tests of other things need not wait for it)."""
     now = now or utcnow()
+    month = add_month(password, now, seed, media)
+    db.session.flush()
+    capture(month.shots)
+    write_trail(month.followup, month.shots, month.users)
+    db.session.flush()
+    bulletin = publish_last_month(now, month.users) if media else None
+    shots = month.shots
+    return {"bulletin": bulletin, "draws": month.draws, "units": len(month.units),
+            "sites": len(month.sites), "users": len(month.users), "plans": len(month.plans),
+            "checks": len(month.checks), "findings": len(month.findings),
+            "published": sum(1 for f in month.findings if f.published_at),
+            "cases": len(month.followup.cases),
+            "evidence": Counter(shot.evidence.kind for shot in shots),
+            "pending": sum(shot.evidence.review_state == "pending" for shot in shots)}
+
+
+def add_month(password: str, now: datetime, seed: int = SEED, media: bool = False) -> Month:
+    """The records of the demo bureau and its month up to ``now``, with the evidence's
+    records when ``media`` (their files are made by ``capture``)."""
     rng = random.Random(seed)
     seed_categories()
     units = _add_units()
@@ -66,18 +102,7 @@ def load_demo(password: str, now: datetime | None = None, seed: int = SEED,
         findings = activity.add_findings(rng, now, checks)
         followup = open_cases(now, findings, users)
         shots = evidence.plan(rng, now, checks, findings, followup, users) if media else []
-    db.session.flush()
-    capture(shots)
-    write_trail(followup, shots, users)
-    db.session.flush()
-    bulletin = publish_last_month(now, users) if media else None
-    return {"bulletin": bulletin, "draws": drawn, "units": len(units), "sites": len(sites),
-            "users": len(users), "plans": len(plans),
-            "checks": len(checks), "findings": len(findings),
-            "published": sum(1 for f in findings if f.published_at),
-            "cases": len(followup.cases),
-            "evidence": Counter(shot.evidence.kind for shot in shots),
-            "pending": sum(shot.evidence.review_state == "pending" for shot in shots)}
+    return Month(units, sites, users, plans, drawn, checks, findings, followup, shots)
 
 
 def _id(kind: str, code: str) -> uuid.UUID:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from server.demo import data, services
 from server.extensions import db
 from server.models import Case, Check, Site, User
-from sync.vocabulary import CASE_STATUSES
+from sync.vocabulary import CASE_STATUSES, REVIEW_STATES
 
 
 def _all(model):
@@ -42,4 +42,18 @@ def test_every_case_status_occurs_whatever_the_day_and_hour(app):
         cases = _all(Case)
         assert {case.status for case in cases} == set(CASE_STATUSES), now
         assert any(case.overdue for case in cases), now
+        db.session.rollback()
+
+
+def test_the_reviewer_finds_a_month_of_photos_and_a_queue_whatever_the_day(app):
+    # Five weeks of days, so every weekday falls at every point of the story once.
+    for n in range(35):
+        now = datetime(2026, 11, 30, 2, 0, tzinfo=UTC) + timedelta(days=n)
+        evidence = [shot.evidence for shot in
+                    services.add_month(data.PASSWORD, now, media=True).shots]
+        photos = [e for e in evidence if e.kind == "photo"]
+        assert 40 <= len(photos) <= 60, now
+        assert {e.review_state for e in evidence} == set(REVIEW_STATES), now
+        waiting = [e for e in evidence if e.review_state == "pending" and e.check]
+        assert len(waiting) >= 5, now
         db.session.rollback()
