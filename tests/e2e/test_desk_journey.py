@@ -202,3 +202,43 @@ def test_the_rectification_loop_in_a_browser(app, make, live_server, chromium, v
     lead.close()
     assert _fresh(Case, case.id).status == "closed"
     _wait_for(lambda: _fresh(Evidence, sent.id).state == "ready")  # the fix's photo too
+
+
+def test_a_photo_chosen_before_the_upload_script_arrives_still_goes_up(app, make, live_server,
+                                                                       chromium, tmp_path):
+    """On a slow connection the photo field is on screen before its script: a photo chosen
+    in that moment is sent once the script arrives, and the page shows it."""
+    unit = make.unit(name="建筑业管理科")
+    site = make.site(unit, name="纺织东路道路工程")
+    inspector = make.user("inspector")
+    case = make.case(make.finding(make.check(inspector, site), published=True))
+    contact = make.user("unit", unit=unit)
+    draft = Rectification(case_id=case.id, report="已补办外出报批手续", created_by=contact.id)
+    db.session.add(draft)
+    db.session.commit()
+    tab = Person(chromium, live_server, "phone", contact, Shots())
+    held = []  # the first request for the script waits until the photo is chosen
+
+    def slow(route):
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    tab.page.route("**/build/desk-upload.js", slow)
+    tab.page.goto(f"{live_server}/cases/{case.id}", wait_until="commit")
+    tab.page.wait_for_selector("form[data-rectification-upload] input[type=file]")
+    fix = tmp_path / "整改后.jpg"
+    fix.write_bytes(_jpeg(12))
+    tab.page.set_input_files("form[data-rectification-upload] input[type=file]", str(fix))
+    for _ in range(100):
+        if held:
+            break
+        tab.page.wait_for_timeout(100)  # lets Playwright hand over the held request
+    held[0].continue_()
+
+    _wait_for(lambda: db.session.scalar(sa.select(Evidence.sha256)
+                                        .where(Evidence.rectification_id == draft.id))
+              == hashlib.sha256(fix.read_bytes()).hexdigest())
+    tab.page.wait_for_selector("article.note .gallery > *")  # the page reloaded with it
+    tab.close()

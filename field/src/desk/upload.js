@@ -194,6 +194,9 @@ function enhance(form) {
     event.preventDefault(); // the files go by tus, never in the form's body
     start();
   });
+  // On a slow connection the form is on screen before this script arrives: files chosen
+  // in that moment fired their change event with no one listening.
+  start();
 }
 
 function enhanceAll() {
