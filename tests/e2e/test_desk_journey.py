@@ -241,4 +241,8 @@ def test_a_photo_chosen_before_the_upload_script_arrives_still_goes_up(app, make
                                         .where(Evidence.rectification_id == draft.id))
               == hashlib.sha256(fix.read_bytes()).hexdigest())
     tab.page.wait_for_selector("article.note .gallery > *")  # the page reloaded with it
+    assert tab.page.locator("article.note .gallery > *").count() == 1  # and sent it once
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Evidence)
+                             .where(Evidence.rectification_id == draft.id)) == 1
     tab.close()

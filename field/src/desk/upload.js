@@ -181,6 +181,9 @@ function enhance(form) {
     list.textContent = "";
     uploadAll(form, files, list).then((ok) => {
       if (ok) {
+        // Emptied first: a browser that restores a form's fields on reload must not hand
+        // the script files that are already up.
+        input.value = "";
         window.location.reload(); // the page shows the new photos
         return;
       }
