@@ -20,7 +20,13 @@ DEFAULT_MAX_PIXELS = 100_000_000
 MAX_SIDE = 65_535
 # A PNG of a phone or an editor has a few dozen chunks, a 100-megapixel one some thousands.
 MAX_PNG_CHUNKS = 1_000_000
-DERIVATIVE_SIZES = (320, 1600)
+DERIVATIVE_SIZES = (320, 2048)
+# A JPEG decodes at 1/2, 1/4 or 1/8 scale for about the cost of reading its data. The
+# largest derivative is such a decode as it comes whenever it covers this share of the
+# box: a 12-megapixel phone photo's half, 2000 px, is its preview. Resizing that half to
+# 1600 px (as until stop 29) took 40 % of the photo's ingest, and lost detail a reviewer
+# reads (a permit's number): bench/ingest_bench.py, bench/load_bench.py.
+DECODED_SHARE = 0.78
 JPEG_QUALITY = 82
 _PIL_FORMATS = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "heic": "HEIF", "avif": "AVIF"}
 # EXIF orientation -> the transpose that shows the picture upright (as ImageOps.exif_transpose).
@@ -136,9 +142,11 @@ def _upright(fmt: Format, orientation: int | None) -> Image.Transpose | None:
 
 
 def _derive(im: Image.Image, upright, sizes: Iterable[int]) -> dict[int, Image.Image]:
-    """Decode once at the largest size, turn upright once, derive each smaller size from it."""
+    """Decode once for the largest size, turn upright once, derive each smaller size from
+    it. The largest fits its box, and is not resampled when a scaled decode of a JPEG
+    covers DECODED_SHARE of the box."""
     sizes = sorted({int(s) for s in sizes}, reverse=True)
-    image = _decode(im, _fit(im.size, sizes[0]))
+    image = _decode(im, _fit(im.size, round(sizes[0] * DECODED_SHARE)), sizes[0])
     if upright is not None:
         image = image.transpose(upright)
     images = {}
@@ -148,7 +156,9 @@ def _derive(im: Image.Image, upright, sizes: Iterable[int]) -> dict[int, Image.I
     return images
 
 
-def _decode(im: Image.Image, target: tuple[int, int]) -> Image.Image:
+def _decode(im: Image.Image, target: tuple[int, int], box: int) -> Image.Image:
+    """The picture at ``target`` size or a little more (a JPEG's scaled decode), within
+    ``box``."""
     try:
         # JPEG decodes straight to 1/2, 1/4 or 1/8 scale, as long as that still covers target.
         im.draft("RGB", target)
@@ -158,7 +168,7 @@ def _decode(im: Image.Image, target: tuple[int, int]) -> Image.Image:
         raise MediaError("image has too many pixels") from exc
     except Exception as exc:  # decoders raise any type on hostile input
         raise MediaError("image data is damaged or truncated") from exc
-    image = _shrink(image, _fit(image.size, max(target)))
+    image = _shrink(image, _fit(image.size, box))
     # The opened file's pixels die with it on close; hand on an image of our own.
     return im.copy() if image is im else image
 
