@@ -193,13 +193,18 @@ def _work(app, queues, connection, burst: bool) -> bool:
 
 
 def processes_by_default(app) -> int:
-    """One worker process per core this process may run on: a media job is CPU-bound
-    (Pillow, ffmpeg), and one process uses one core. One on SQLite, which has one
-    writer at a time: more processes would only wait for each other."""
+    """One worker process per core this process may run on, and one more. A media job is
+    CPU-bound (Pillow, ffmpeg), but about a sixth of a worker's time goes to waiting: for
+    the disk's fsync of the derived files, the database's commit, Redis between jobs. With
+    fifty phones (bench/load_bench.py, 2 cores) two processes left 2.6 s of the cores
+    idle and used 1.70 of them once the uploads were in; three left 1.5 s and used 1.80.
+    One on SQLite, which has one writer at a time: more processes would only wait for
+    each other."""
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return 1
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
         os.cpu_count() or 1)
+    return cores + 1
 
 
 def run_many(app, queue_names=jobs.QUEUES, processes: int = 1, burst: bool = False):

@@ -80,9 +80,11 @@ def serve(host, port):
 @click.option("--queue", "queues", multiple=True, help="queues to work (default: all)")
 @click.option("--burst", is_flag=True, help="stop when the queues are empty")
 @click.option("--processes", type=click.IntRange(1, 256), default=None,
-              help="worker processes (default: one per core of this host; one on SQLite)")
+              help="worker processes (default: one per core of this host and one more; one "
+                   "on SQLite)")
 def worker(queues, burst, processes):
-    """Run rq workers on the media, bulletins and default queues, one per core."""
+    """Run rq workers on the media, bulletins and default queues: one per core, and one
+    more."""
     app = loaded_app()
     run_workers(app, queues or jobs.QUEUES, processes or processes_by_default(app),
                 burst=burst)

@@ -205,6 +205,16 @@ def test_a_worker_keeps_its_processes_and_stops_them_on_sigterm(redis_app):
             worker.wait()
 
 
+def test_a_worker_host_runs_a_process_more_than_its_cores(app):
+    from server import worker
+
+    # A core is left to the others while a job waits for the disk or the database; on
+    # SQLite, with its one writer, one process.
+    cores = len(os.sched_getaffinity(0))
+    sqlite = app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
+    assert worker.processes_by_default(app) == (1 if sqlite else cores + 1)
+
+
 def test_worker_processes_end_when_their_parent_is_killed(redis_app):
     env = dict(os.environ, DATABASE_URL=redis_app.config["SQLALCHEMY_DATABASE_URI"],
                REDIS_URL=REDIS_URL, SECRET_KEY="test",
