@@ -150,7 +150,7 @@ http {{
         hash $mingcha_key consistent;
 {servers}
         keepalive 32;
-        # Below gunicorn's own 2 s (--keep-alive): a connection gunicorn has closed is
+        # Well below the web hosts' 5 s (--keep-alive): a connection gunicorn has closed is
         # never reused, which answers the request with a reset and counts as a failure.
         keepalive_timeout 1s;
     }}

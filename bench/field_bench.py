@@ -64,7 +64,7 @@ JS_TARGET_KB, OPENS, CHUNK = 150, 10, 5 * 1024 * 1024
 CHROMIUM, TAKE_PHOTO = "/usr/bin/chromium", "[data-testid=take-photo]"
 HERE = {"latitude": 34.2513, "longitude": 117.2264, "accuracy": 10}  # the bureau's building
 GUNICORN = ["--worker-class", "gthread", "--workers", "4", "--threads", "8",
-            "--preload"]  # README
+            "--keep-alive", "5", "--preload"]  # README
 
 
 # --- the photos -------------------------------------------------------------------------------

@@ -70,7 +70,7 @@ from sync.report import format_report  # noqa: E402
 
 BIN = Path(sys.executable).parent
 GUNICORN = ["--worker-class", "gthread", "--workers", "4", "--threads", "8",
-            "--preload"]  # README
+            "--keep-alive", "5", "--preload"]  # README
 KB = 1024
 
 

@@ -44,9 +44,9 @@ from .upload import CHUNK, Uploads
 
 LOGIN, PUSH, PULL = "/api/v1/auth/device", "/api/v1/sync/push", "/api/v1/sync/pull"
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
-# Close a connection idle this long ourselves, before the server's keep-alive does
-# (gunicorn's default is 2 s): a request sent on a connection the server has just
-# closed fails, and has to be sent again.
+# Close a connection idle this long ourselves, well before the server's keep-alive does
+# (5 s with the README's gunicorn command, 2 s by gunicorn's default): a request sent on
+# a connection the server has just closed fails, and has to be sent again.
 KEEP_IDLE_SECONDS = 1.0
 
 
