@@ -20,7 +20,7 @@ from ..errors import Problem
 from ..extensions import db
 from ..models import Upload, utcnow
 from ..roles import ALL
-from . import jobs, staging, uploads
+from . import body, jobs, staging, uploads
 
 bp = ApiBlueprint("uploads", __name__, url_prefix="/api/v1/uploads", sessions=True)
 SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -240,14 +240,20 @@ def _patch(upload: Upload, status: int) -> Response:
     return _write(upload, offset, checksum, status)
 
 
-def _read(n: int) -> bytes:
-    # When the server ends the body itself (gunicorn sets wsgi.input_terminated), read it
-    # directly: Werkzeug's limiting wrapper copies every byte twice more (1.7x the CPU of
-    # an upload, measured with bench/tus_bench.py). append never reads past the length.
+def _reader():
+    """``read(n)`` for the request's body. When the server ends the body itself (gunicorn
+    sets wsgi.input_terminated), straight from it: Werkzeug's limiting wrapper copies
+    every byte twice more (1.7x the CPU of an upload, measured with bench/tus_bench.py),
+    and under gunicorn from its socket (``body``). append never reads past the length."""
     environ = request.environ
-    stream = environ["wsgi.input"] if environ.get("wsgi.input_terminated") else request.stream
+    if environ.get("wsgi.input_terminated"):
+        return body.socket_reader(environ["wsgi.input"]) or environ["wsgi.input"].read
+    return _read
+
+
+def _read(n: int) -> bytes:
     try:
-        return stream.read(n)
+        return request.stream.read(n)
     except ClientDisconnected as gone:
         raise OSError("client disconnected") from gone
 
@@ -265,7 +271,7 @@ def _write(upload: Upload, offset: int, checksum, status: int) -> Response:
     try:
         if claimed_at != offset:  # it moved while we waited for the lease
             raise _wrong_offset(claimed_at)
-        offset, broken = staging.append(upload, token, _read, checksum)
+        offset, broken = staging.append(upload, token, _reader(), checksum)
         if offset < upload.length:
             staging.settle(upload_id, token, offset)
             settled, outcome = True, None
