@@ -208,8 +208,8 @@ def test_a_worker_keeps_its_processes_and_stops_them_on_sigterm(redis_app):
 def test_a_worker_host_runs_a_process_more_than_its_cores(app):
     from server import worker
 
-    # A core is left to the others while a job waits for the disk or the database; on
-    # SQLite, with its one writer, one process.
+    # While one process's job waits for the disk or the database, the one more keeps the
+    # cores busy; on SQLite, with its one writer, one process.
     cores = len(os.sched_getaffinity(0))
     sqlite = app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
     assert worker.processes_by_default(app) == (1 if sqlite else cores + 1)
