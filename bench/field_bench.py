@@ -54,6 +54,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 from scratch_db import create_database, drop_database  # noqa: E402
+from soak import GUNICORN, _tree  # noqa: E402  (the README's command line, a process walk)
 from verbosity import log_levels, progress  # noqa: E402
 
 from server.demo.data import PASSWORD  # noqa: E402
@@ -63,8 +64,6 @@ MB, KB = 1_000_000, 1000
 JS_TARGET_KB, OPENS, CHUNK = 150, 10, 5 * 1024 * 1024
 CHROMIUM, TAKE_PHOTO = "/usr/bin/chromium", "[data-testid=take-photo]"
 HERE = {"latitude": 34.2513, "longitude": 117.2264, "accuracy": 10}  # the bureau's building
-GUNICORN = ["--worker-class", "gthread", "--workers", "4", "--threads", "8",
-            "--keep-alive", "5", "--preload"]  # README
 
 
 # --- the photos -------------------------------------------------------------------------------
@@ -102,16 +101,6 @@ def _jpeg(width: int, height: int) -> bytes:
 
 # --- the app, in chromium -----------------------------------------------------------------------
 
-def _descendants(pid: int) -> list[int]:
-    found, todo = [], [pid]
-    while todo:
-        found.append(p := todo.pop())
-        for task in Path(f"/proc/{p}/task").glob("*/children"):
-            with contextlib.suppress(OSError):  # the process just ended
-                todo.extend(int(c) for c in task.read_text().split())
-    return found[1:]
-
-
 def _memory(pid: int) -> tuple[int, int, str]:
     """(RSS, PSS in bytes, command line) of a process; (0, 0, "") once it is gone."""
     with contextlib.suppress(OSError):
@@ -137,7 +126,7 @@ class Sampler:
             return
         self.last = time.monotonic()
         metrics = self.cdp.send("Performance.getMetrics")["metrics"]
-        chromium = [m for m in map(_memory, _descendants(os.getpid()))
+        chromium = [m for m in map(_memory, _tree(os.getpid())[1:])
                     if "chromium" in m[2].split("\0")[0]]
         now = {"heap": next(m["value"] for m in metrics if m["name"] == "JSHeapUsedSize"),
                "renderer": max(rss for rss, _pss, cmd in chromium if "--type=renderer" in cmd
